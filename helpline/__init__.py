@@ -1,0 +1,43 @@
+"""helpline: an SMS and voice helpline for people affected by heroin and opioid addiction."""
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import config as settings
+from .content import Content
+from .conversation import Helpline
+from .engine import Engine
+from .flows import load as load_flow
+from .store import Store
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: settings, content and flows (loaded and checked once), store, routes."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app.config.update(settings.load(app.instance_path, test_config))
+
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies,
+                                x_port=proxies)
+
+    content = Content.load(app.config["CONTENT_DIR"], app.config["HELPLINE_DEFAULT_LANGUAGE"])
+    flow = load_flow(app.config["FLOWS_DIR"], content)
+    engine = Engine(flow, content, keyword_replies=app.config["SMS_KEYWORD_REPLIES"] == "app")
+    store = Store(app.config["DATABASE_URL"], app.config["DB_CONNECT_TIMEOUT"],
+                  app.config["DB_STATEMENT_TIMEOUT_MS"])
+    store.create_tables()
+    app.extensions["helpline"] = Helpline(engine, store, app.config)
+
+    from . import health, sms, voice
+
+    for module in (sms, voice, health):
+        app.register_blueprint(module.bp)
+    return app

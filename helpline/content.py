@@ -1,0 +1,189 @@
+"""Every text a person reads or hears, loaded from ``content/<lang>/*.yaml``.
+
+Each language folder holds flat YAML mappings of ``key: entry``. An entry is either a
+string, or a mapping with ``text`` (the SMS and default wording), an optional ``voice``
+variant written for the ear, and ``sources`` naming keys of ``sources.yaml``.
+``words.yaml`` maps a name to the words and phrases that choose it; ``sources.yaml`` maps a
+source key to its ``name`` and ``url``; ``language.yaml`` holds ``name`` and ``locale``.
+"""
+from __future__ import annotations
+
+import math
+import string
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .textnorm import normalize
+
+SPECIAL_FILES = {"words.yaml", "sources.yaml", "language.yaml"}
+ENTRY_FIELDS = {"text", "voice", "sources"}
+
+
+class ContentError(ValueError):
+    """A content file is broken; the message names the file and key."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    text: str
+    voice: str | None
+    sources: tuple[str, ...]
+    file: str
+
+
+@dataclass
+class Language:
+    code: str
+    name: str
+    locale: str
+    entries: dict[str, Entry] = field(default_factory=dict)
+    words: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    word_files: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, dict] = field(default_factory=dict)
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ContentError(f"{path}: not valid YAML: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ContentError(f"{path}: must be a mapping of key: value")
+    return data
+
+
+def _entry(path: Path, key: str, raw) -> Entry:
+    where = f"{path.name}: {key}"
+    if isinstance(raw, str):
+        return Entry(raw.strip(), None, (), path.name)
+    if not isinstance(raw, dict) or "text" not in raw:
+        raise ContentError(f"{where}: must be a string or a mapping with 'text'")
+    unknown = set(raw) - ENTRY_FIELDS
+    if unknown:
+        raise ContentError(f"{where}: unknown field(s) {sorted(unknown)}")
+    sources = raw.get("sources") or []
+    if isinstance(sources, str):
+        sources = [sources]
+    voice = raw.get("voice")
+    if not isinstance(raw["text"], str) or (voice is not None and not isinstance(voice, str)):
+        raise ContentError(f"{where}: 'text' and 'voice' must be strings")
+    return Entry(raw["text"].strip(), voice.strip() if voice else None, tuple(sources), path.name)
+
+
+def load_language(folder: Path) -> Language:
+    meta = _read_yaml(folder / "language.yaml") if (folder / "language.yaml").exists() else {}
+    if "locale" not in meta or "name" not in meta:
+        raise ContentError(f"{folder / 'language.yaml'}: needs 'name' and 'locale'")
+    lang = Language(code=folder.name, name=str(meta["name"]), locale=str(meta["locale"]))
+    for path in sorted(folder.glob("*.yaml")):
+        if path.name in SPECIAL_FILES:
+            continue
+        for key, raw in _read_yaml(path).items():
+            key = str(key)
+            if key in lang.entries:
+                raise ContentError(
+                    f"{path.name}: {key}: already defined in {lang.entries[key].file}")
+            lang.entries[key] = _entry(path, key, raw)
+    words_path = folder / "words.yaml"
+    for name, raw in (_read_yaml(words_path) if words_path.exists() else {}).items():
+        if not isinstance(raw, list) or not all(isinstance(w, (str, int)) for w in raw):
+            raise ContentError(f"words.yaml: {name}: must be a list of words or phrases")
+        lang.words[str(name)] = tuple(normalize(str(w)) for w in raw if normalize(str(w)))
+        lang.word_files[str(name)] = "words.yaml"
+    sources_path = folder / "sources.yaml"
+    for key, raw in (_read_yaml(sources_path) if sources_path.exists() else {}).items():
+        if not isinstance(raw, dict) or "name" not in raw:
+            raise ContentError(f"sources.yaml: {key}: needs a 'name' (and usually a 'url')")
+        lang.sources[str(key)] = raw
+    return lang
+
+
+class Content:
+    """All languages, loaded once at start-up; lookups never touch the disk."""
+
+    def __init__(self, languages: dict[str, Language], default: str):
+        if default not in languages:
+            raise ContentError(f"content: default language '{default}' has no folder")
+        self.languages = languages
+        self.default = default
+
+    @classmethod
+    def load(cls, root: Path, default: str = "en") -> "Content":
+        folders = [p for p in sorted(Path(root).iterdir()) if p.is_dir()]
+        if not folders:
+            raise ContentError(f"{root}: no language folders")
+        languages = {}
+        for folder in folders:
+            try:
+                languages[folder.name] = load_language(folder)
+            except ContentError as exc:
+                raise ContentError(f"content/{folder.name}/{exc}") from None
+        content = cls(languages, default)
+        content.validate()
+        return content
+
+    def validate(self) -> None:
+        """Fail fast on what would break a conversation: missing keys, bad placeholders."""
+        for code, lang in self.languages.items():
+            for key, entry in lang.entries.items():
+                for variant in filter(None, (entry.text, entry.voice)):
+                    _check_placeholders(f"content/{code}/{entry.file}: {key}", variant)
+                for src in entry.sources:
+                    if src not in lang.sources:
+                        raise ContentError(
+                            f"content/{code}/{entry.file}: {key}: unknown source '{src}'"
+                            " (add it to sources.yaml)")
+
+    def has(self, lang: str, key: str) -> bool:
+        return key in self.languages[lang].entries
+
+    def text(self, lang: str, key: str, channel: str = "sms", **values) -> str:
+        entry = self.languages[lang].entries[key]
+        raw = entry.voice if channel == "voice" and entry.voice else entry.text
+        return raw.format_map(values) if values else raw
+
+    def words(self, lang: str, name: str) -> tuple[str, ...]:
+        return self.languages[lang].words.get(name, ())
+
+    def locale(self, lang: str) -> str:
+        return self.languages[lang].locale
+
+
+def _check_placeholders(where: str, text: str) -> None:
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
+    except ValueError as exc:
+        raise ContentError(f"{where}: broken {{placeholder}}: {exc}") from None
+    bad = [f for f in fields if not f.isidentifier()]
+    if bad:
+        raise ContentError(f"{where}: placeholders must be plain names, not {bad}")
+
+
+GSM7_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+GSM7_EXTENDED = set("^{}\\[~]|€\f")
+
+
+@dataclass(frozen=True)
+class Segments:
+    encoding: str
+    count: int
+    units: int
+    ucs2_chars: tuple[str, ...]
+
+
+def sms_segments(text: str) -> Segments:
+    """Count what a carrier bills: GSM-7 160/153 septets, else UCS-2 70/67 UTF-16 units."""
+    ucs2_chars = tuple(sorted({c for c in text if c not in GSM7_BASIC and c not in GSM7_EXTENDED}))
+    if not ucs2_chars:
+        units = sum(2 if c in GSM7_EXTENDED else 1 for c in text)
+        count = 1 if units <= 160 else math.ceil(units / 153)
+        return Segments("GSM-7", count, units, ())
+    units = len(text.encode("utf-16-le")) // 2
+    count = 1 if units <= 70 else math.ceil(units / 67)
+    return Segments("UCS-2", count, units, ucs2_chars)

@@ -1,0 +1,277 @@
+"""The flow engine: (state, input) -> (state', what to say). No Flask, no TwiML, no I/O.
+
+Both channels and the simulator call :meth:`Engine.handle`; what a person hears is decided
+here and nowhere else. The state is a plain JSON-able dict so any store can keep it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .content import Content
+from .flows import Flow, Node
+from .textnorm import contains_phrase, normalize
+
+SMS, VOICE = "sms", "voice"
+KEY_INPUTS = set("0123456789*#")
+
+
+@dataclass(frozen=True)
+class Input:
+    """One thing a person did: ``text`` (SMS), ``digits`` or ``speech`` (voice),
+    ``silence`` (voice, nothing usable), or ``start`` (a call just connected)."""
+
+    kind: str
+    value: str = ""
+
+
+@dataclass
+class Turn:
+    state: dict
+    say: list[str] = field(default_factory=list)
+    listen: bool = True
+    hints: tuple[str, ...] = ()
+    events: list[str] = field(default_factory=list)
+
+    @property
+    def lang(self) -> str:
+        return self.state["lang"]
+
+    def text(self) -> str:
+        return "\n".join(self.say)
+
+
+class Engine:
+    def __init__(self, flow: Flow, content: Content, *, keyword_replies: bool = True):
+        self.flow = flow
+        self.content = content
+        self.keyword_replies = keyword_replies
+
+    def new_state(self, lang: str | None = None, opted_out: bool = False) -> dict:
+        if lang not in self.content.languages:
+            lang = self.content.default
+        return {"lang": lang, "node": None, "step": 0, "trail": [], "misses": 0,
+                "opted_out": opted_out}
+
+    def handle(self, state: dict | None, inp: Input, channel: str) -> Turn:
+        state = dict(state) if state else self.new_state()
+        state["trail"] = list(state.get("trail", []))
+        if state.get("lang") not in self.content.languages:
+            state["lang"] = self.content.default
+        if state.get("node") is not None and state["node"] not in self.flow.nodes:
+            state["node"] = None
+        return _Step(self, state, channel).run(inp)
+
+
+class _Step:
+    """One turn's working space: the state being changed and what is said."""
+
+    def __init__(self, engine: Engine, state: dict, channel: str):
+        self.e = engine
+        self.flow = engine.flow
+        self.state = state
+        self.channel = channel
+        self.turn = Turn(state=state)
+        self.came_from = state.get("node")
+
+    # -- saying things -------------------------------------------------------------------
+    def text(self, key: str, **values) -> str:
+        return self.e.content.text(self.state["lang"], key, self.channel, **values)
+
+    def say(self, key: str, **values) -> None:
+        self.turn.say.append(self.text(key, **values))
+
+    def say_role(self, role: str, **values) -> None:
+        self.say(self.flow.texts[role], **values)
+
+    def words(self, name: str | None) -> tuple[str, ...]:
+        return self.e.content.words(self.state["lang"], name) if name else ()
+
+    # -- the turn ------------------------------------------------------------------------
+    def run(self, inp: Input) -> Turn:
+        raw = inp.value or ""
+        text = normalize(raw) if inp.kind in ("text", "speech") else ""
+
+        if self.channel == SMS and inp.kind == "text":
+            keyword = self.carrier_keyword(raw)
+            if keyword:
+                return self.carrier(keyword)
+            if self.state.get("opted_out"):
+                self.turn.listen = False
+                return self.turn
+
+        kinds = [k for k in self.flow.crisis if any(contains_phrase(text, w) for w in self.words(k.words))]
+        if kinds:
+            for kind in kinds:
+                self.say(kind.text)
+                self.turn.events.append(f"crisis:{kind.name}")
+            return self.goto(self.flow.crisis_then)
+
+        code = self.language_word(text)
+        if code:
+            self.state["lang"] = code
+            self.turn.events.append(f"language:{code}")
+            self.state["trail"] = []
+            self.say_role("welcome")
+            return self.goto(self.flow.home)
+
+        if self.state["node"] is None:
+            if self.channel == SMS:
+                self.say_role("welcome")
+            return self.goto(self.flow.start[self.channel])
+
+        node = self.flow.nodes[self.state["node"]]
+        if inp.kind == "start":
+            return self.goto(node.id, self.state["step"])
+        if inp.kind == "silence" or (inp.kind in ("text", "speech") and not text and not raw.strip()):
+            if node.silence:
+                return self.goto(node.silence)
+            return self.miss(node)
+        return self.choose(node, inp, raw, text)
+
+    def carrier_keyword(self, raw: str) -> str | None:
+        squeezed = "".join(raw.split()).lower()
+        for name, words in self.flow.carrier.items():
+            if squeezed in words:
+                return name
+        return None
+
+    def carrier(self, keyword: str) -> Turn:
+        """STOP / START / HELP as carriers require: whole message, always honoured."""
+        self.turn.events.append(keyword)
+        self.turn.listen = False
+        if keyword == "stop":
+            self.state.update(opted_out=True, node=None, step=0, trail=[], misses=0)
+        elif keyword == "start":
+            self.state.update(opted_out=False, node=self.flow.home, step=0, trail=[], misses=0)
+        if self.e.keyword_replies:
+            self.say_role(keyword)
+        return self.turn
+
+    def language_word(self, text: str) -> str | None:
+        """A whole message (or utterance) that names a language switches to it."""
+        if not text:
+            return None
+        for code in self.e.content.languages:
+            for lang in self.e.content.languages.values():
+                if text in lang.words.get(f"language.{code}", ()):
+                    return code
+        return None
+
+    def choose(self, node: Node, inp: Input, raw: str, text: str) -> Turn:
+        key = raw.strip() if inp.kind == "digits" else (text if len(text) == 1 else raw.strip())
+        if key in KEY_INPUTS and len(key) == 1:
+            picked = self.by_digit(node, key)
+        elif inp.kind == "digits":
+            picked = None
+        else:
+            picked = self.by_words(node, text)
+        if picked is None:
+            return self.goto(node.then) if node.type == "language" else self.miss(node)
+        self.state["misses"] = 0
+        what, value = picked
+        if what == "option":
+            self.state["trail"].append(node.id)
+            self.turn.events.append(f"choice:{value.goto}")
+            return self.goto(value.goto)
+        if what == "language":
+            self.state["lang"] = value
+            self.turn.events.append(f"language:{value}")
+            return self.goto(node.then)
+        return self.command(node, value)
+
+    def by_digit(self, node: Node, key: str):
+        for i, option in enumerate(node.options, start=1):
+            if key == str(i):
+                return "option", option
+        for digit, code in node.choices:
+            if key == digit:
+                return "language", code
+        for cmd in self.flow.commands.values():
+            if key in cmd.digits:
+                return "command", cmd.name
+        return None
+
+    def by_words(self, node: Node, text: str):
+        """The one target the words point at; a phrase inside a longer matched phrase
+        ("help" in "crisis help") does not count, and two targets are no choice at all."""
+        if not text:
+            return None
+        candidates: list[tuple[str, tuple, tuple[str, ...]]] = []
+        for option in node.options:
+            candidates.append((f"option:{option.goto}", ("option", option), self.words(option.words)))
+        for _, code in node.choices:
+            candidates.append((f"language:{code}", ("language", code), self.words(f"language.{code}")))
+        for cmd in self.flow.commands.values():
+            target = f"option:{cmd.goto}" if cmd.goto else f"command:{cmd.name}"
+            candidates.append((target, ("command", cmd.name), self.words(cmd.words)))
+        matches = [(target, picked, phrase) for target, picked, phrases in candidates
+                   for phrase in phrases if contains_phrase(text, phrase)]
+        kept = {target: picked for target, picked, phrase in matches
+                if not any(t != target and len(p) > len(phrase) and contains_phrase(p, phrase)
+                           for t, _, p in matches)}
+        return next(iter(kept.values())) if len(kept) == 1 else None
+
+    def command(self, node: Node, name: str) -> Turn:
+        trail = self.state["trail"]
+        if name == "menu":
+            self.state["trail"] = []
+            return self.goto(self.flow.home)
+        if name == "back":
+            return self.goto(trail.pop() if trail else self.flow.home)
+        if name == "repeat":
+            return self.goto(node.id, self.state["step"])
+        if name == "next":
+            if node.type != "series":
+                return self.miss(node)
+            if self.state["step"] + 1 < len(node.pieces):
+                return self.goto(node.id, self.state["step"] + 1)
+            return self.goto(node.then or (trail.pop() if trail else self.flow.home))
+        target = self.flow.commands[name].goto
+        if target != node.id:
+            trail.append(node.id)
+        self.turn.events.append(f"choice:{target}")
+        return self.goto(target)
+
+    def miss(self, node: Node) -> Turn:
+        self.state["misses"] = self.state.get("misses", 0) + 1
+        self.turn.events.append("miss")
+        if self.channel == VOICE and self.state["misses"] >= 2:
+            self.state["misses"] = 0
+            self.say_role("offer_person")
+            return self.command(node, "person")
+        self.say_role("didnt_get")
+        return self.goto(node.id, self.state["step"])
+
+    # -- showing a node ------------------------------------------------------------------
+    def goto(self, node_id: str, step: int = 0) -> Turn:
+        node = self.flow.nodes[node_id]
+        self.state["node"], self.state["step"] = node_id, step
+        hints: list[str] = []
+        if node.type == "series":
+            self.say(node.pieces[step])
+            more = step + 1 < len(node.pieces)
+            self.say_role("series_more" if more else "series_last",
+                          n=step + 1, total=len(node.pieces))
+            hints += self.words(self.flow.commands.get("next") and self.flow.commands["next"].words)
+        else:
+            if node.text:
+                self.say(node.text)
+            lines = [self.text(self.flow.texts["option"], digit=i, label=self.text(o.label))
+                     for i, o in enumerate(node.options, start=1)]
+            if lines:
+                self.turn.say.append(("\n" if self.channel == SMS else " ").join(lines))
+            if node.footer:
+                self.say(node.footer)
+            if node.type == "person" and self.came_from != node_id:
+                self.turn.events.append("handoff")
+        for option in node.options:
+            hints += self.words(option.words)
+        for _, code in node.choices:
+            hints += self.words(f"language.{code}")
+        for cmd in self.flow.commands.values():
+            hints += self.words(cmd.words)
+        for kind in self.flow.crisis:
+            hints += self.words(kind.words)
+        self.turn.hints = tuple(dict.fromkeys(hints))
+        return self.turn
+

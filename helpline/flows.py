@@ -1,0 +1,212 @@
+"""The menus as data: ``flows/main.yaml`` loaded and checked against the content once.
+
+A flow names nodes and the content keys they show; it never holds wording. Node types:
+
+- ``menu``: an optional ``text`` intro, numbered ``options`` (digit = position) and an
+  optional ``footer``; a menu with no options is a plain prompt.
+- ``series``: ``pieces`` read one at a time, NEXT/MORE continues, then ``then`` (or back).
+- ``person``: where "talk to a person" leads.
+- ``language``: the call's first prompt, offering ``choices`` of language by digit or word.
+
+Any node may set ``silence``: where a voice caller who says nothing goes, without a miss.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .content import Content, ContentError
+
+NODE_TYPES = {"menu", "series", "person", "language"}
+ENGINE_TEXTS = {"welcome", "option", "didnt_get", "offer_person", "series_more", "series_last",
+                "stop", "start", "help"}
+CARRIER_KEYWORDS = {"stop", "start", "help"}
+COMMANDS = {"person", "menu", "back", "repeat", "next", "sources"}
+CHANNELS = ("sms", "voice")
+
+
+class FlowError(ValueError):
+    """A flow file is broken; the message names the file and key."""
+
+
+@dataclass(frozen=True)
+class Option:
+    label: str
+    words: str
+    goto: str
+
+
+@dataclass(frozen=True)
+class Node:
+    id: str
+    type: str
+    text: str | None = None
+    footer: str | None = None
+    options: tuple[Option, ...] = ()
+    pieces: tuple[str, ...] = ()
+    then: str | None = None
+    silence: str | None = None
+    choices: tuple[tuple[str, str], ...] = ()
+
+    def text_keys(self) -> list[str]:
+        keys = [k for k in (self.text, self.footer) if k]
+        return keys + [o.label for o in self.options] + list(self.pieces)
+
+    def targets(self) -> list[str]:
+        return [o.goto for o in self.options] + [t for t in (self.then, self.silence) if t]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    digits: tuple[str, ...] = ()
+    words: str | None = None
+    goto: str | None = None
+
+
+@dataclass(frozen=True)
+class CrisisKind:
+    name: str
+    words: str
+    text: str
+
+
+@dataclass
+class Flow:
+    file: str
+    start: dict[str, str]
+    home: str
+    nodes: dict[str, Node]
+    commands: dict[str, Command]
+    crisis: tuple[CrisisKind, ...]
+    crisis_then: str
+    texts: dict[str, str] = field(default_factory=dict)
+    carrier: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path, content: Content) -> "Flow":
+        path = Path(path)
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise FlowError(f"{path.name}: not valid YAML: {exc}") from None
+        flow = _parse(path.name, raw)
+        flow.validate(content)
+        return flow
+
+    def validate(self, content: Content) -> None:
+        """Every goto names a node and every text key exists in every language."""
+        where = self.file
+        for channel in CHANNELS:
+            self._need_node(f"{where}: start.{channel}", self.start.get(channel))
+        self._need_node(f"{where}: home", self.home)
+        self._need_node(f"{where}: crisis.then", self.crisis_then)
+        for node in self.nodes.values():
+            for target in node.targets():
+                self._need_node(f"{where}: nodes.{node.id}", target)
+            for _, code in node.choices:
+                if code not in content.languages:
+                    raise FlowError(f"{where}: nodes.{node.id}: no content for language '{code}'")
+        missing = ENGINE_TEXTS - set(self.texts)
+        if missing:
+            raise FlowError(f"{where}: texts: missing {sorted(missing)}")
+        missing = CARRIER_KEYWORDS - set(self.carrier)
+        if missing:
+            raise FlowError(f"{where}: carrier: missing {sorted(missing)}")
+        for cmd in self.commands.values():
+            if cmd.goto:
+                self._need_node(f"{where}: commands.{cmd.name}", cmd.goto)
+        if "person" not in self.commands or not self.commands["person"].goto:
+            raise FlowError(f"{where}: commands.person needs a goto: every menu needs a way to a person")
+        for key, user in self.all_text_keys():
+            for code in content.languages:
+                if not content.has(code, key):
+                    raise FlowError(f"{where}: {user}: text '{key}' missing in content/{code}/")
+        for name, user in self.all_word_names():
+            for code, lang in content.languages.items():
+                if name not in lang.words:
+                    raise FlowError(
+                        f"{where}: {user}: words '{name}' missing in content/{code}/words.yaml")
+
+    def _need_node(self, where: str, node_id: str | None) -> None:
+        if node_id not in self.nodes:
+            raise FlowError(f"{where}: unknown node '{node_id}'")
+
+    def all_text_keys(self) -> list[tuple[str, str]]:
+        keys = [(k, f"nodes.{n.id}") for n in self.nodes.values() for k in n.text_keys()]
+        keys += [(k.text, f"crisis.{k.name}") for k in self.crisis]
+        keys += [(key, f"texts.{name}") for name, key in self.texts.items()]
+        return keys
+
+    def all_word_names(self) -> list[tuple[str, str]]:
+        names = [(o.words, f"nodes.{n.id}") for n in self.nodes.values() for o in n.options]
+        names += [(c.words, f"commands.{c.name}") for c in self.commands.values() if c.words]
+        names += [(k.words, f"crisis.{k.name}") for k in self.crisis]
+        return names
+
+
+def _parse(file: str, raw: dict) -> Flow:
+    def need(mapping, key, where):
+        if not isinstance(mapping, dict) or key not in mapping:
+            raise FlowError(f"{file}: {where}: missing '{key}'")
+        return mapping[key]
+
+    nodes = {}
+    for node_id, spec in (need(raw, "nodes", "top level") or {}).items():
+        where = f"nodes.{node_id}"
+        if not isinstance(spec, dict):
+            raise FlowError(f"{file}: {where}: must be a mapping")
+        kind = need(spec, "type", where)
+        if kind not in NODE_TYPES:
+            raise FlowError(f"{file}: {where}: type '{kind}' is not one of {sorted(NODE_TYPES)}")
+        unknown = set(spec) - {"type", "text", "footer", "options", "pieces", "then", "silence",
+                               "choices"}
+        if unknown:
+            raise FlowError(f"{file}: {where}: unknown field(s) {sorted(unknown)}")
+        options = tuple(
+            Option(need(o, "label", f"{where}.options"), need(o, "words", f"{where}.options"),
+                   need(o, "goto", f"{where}.options"))
+            for o in spec.get("options") or [])
+        if len(options) > 8:
+            raise FlowError(f"{file}: {where}: at most 8 options (digits 1-8; 0 and 9 are taken)")
+        if kind == "series" and not spec.get("pieces"):
+            raise FlowError(f"{file}: {where}: a series needs 'pieces'")
+        choices = tuple((str(d), str(code)) for d, code in (spec.get("choices") or {}).items())
+        if kind == "language" and not spec.get("then"):
+            raise FlowError(f"{file}: {where}: a language node needs 'then'")
+        nodes[str(node_id)] = Node(
+            id=str(node_id), type=kind, text=spec.get("text"), footer=spec.get("footer"),
+            options=options, pieces=tuple(spec.get("pieces") or ()), then=spec.get("then"),
+            silence=spec.get("silence"), choices=choices)
+
+    commands = {}
+    for name, spec in (raw.get("commands") or {}).items():
+        if name not in COMMANDS:
+            raise FlowError(f"{file}: commands.{name}: not one of {sorted(COMMANDS)}")
+        spec = spec or {}
+        commands[name] = Command(name, tuple(str(d) for d in spec.get("digits") or ()),
+                                 spec.get("words"), spec.get("goto"))
+
+    crisis_raw = need(raw, "crisis", "top level")
+    crisis = tuple(
+        CrisisKind(str(name), need(spec, "words", f"crisis.{name}"), need(spec, "text", f"crisis.{name}"))
+        for name, spec in (need(crisis_raw, "kinds", "crisis") or {}).items())
+    start = need(raw, "start", "top level")
+    if not isinstance(start, dict):
+        raise FlowError(f"{file}: start: must map each channel to a node")
+    texts = raw.get("texts") or {}
+    carrier = {str(k): frozenset(str(w).replace(" ", "").lower() for w in v)
+               for k, v in (raw.get("carrier") or {}).items()}
+    return Flow(file=file, start={str(k): str(v) for k, v in start.items()},
+                home=str(need(raw, "home", "top level")), nodes=nodes, commands=commands,
+                crisis=crisis, crisis_then=str(need(crisis_raw, "then", "crisis")),
+                texts={str(k): str(v) for k, v in texts.items()}, carrier=carrier)
+
+
+def load(flows_dir: Path, content: Content) -> Flow:
+    try:
+        return Flow.load(Path(flows_dir) / "main.yaml", content)
+    except (FlowError, ContentError) as exc:
+        raise FlowError(f"flows/{exc}") from None

@@ -1,0 +1,135 @@
+"""The tables and the few queries the app needs, on SQLAlchemy 2.
+
+Phone numbers never reach this module in clear: rows are keyed by a keyed hash
+(see :mod:`helpline.security`). Every webhook runs in one short transaction that locks the
+rows it changes, so two messages from one number at the same moment cannot lose an update.
+"""
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import (JSON, Boolean, DateTime, Integer, String, UniqueConstraint, create_engine,
+                        event, select, text)
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    """Naive UTC, the one form both SQLite and PostgreSQL hand back unchanged."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Contact(Base):
+    """What outlives a conversation: opt-out and language, per hashed number."""
+
+    __tablename__ = "contacts"
+    number_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    lang: Mapped[str | None] = mapped_column(String(8))
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class Conversation(Base):
+    """One texter's or one call's place in the flow. SMS: key = number hash; voice: CallSid."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (UniqueConstraint("channel", "key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(8))
+    key: Mapped[str] = mapped_column(String(64))
+    caller_hash: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+def _insert(db: Session):
+    if db.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+class Store:
+    def __init__(self, url: str, connect_timeout: int = 3, statement_timeout_ms: int = 2000):
+        self.url = url
+        if url.startswith("sqlite"):
+            engine = create_engine(url, connect_args={"timeout": max(connect_timeout, 5)})
+            event.listen(engine, "connect", _sqlite_connect)
+            event.listen(engine, "begin", _sqlite_begin)
+        else:
+            engine = create_engine(
+                url, pool_pre_ping=True, pool_size=5, max_overflow=5,
+                pool_timeout=connect_timeout,
+                connect_args={"connect_timeout": connect_timeout,
+                              "options": f"-c statement_timeout={statement_timeout_ms}"})
+        self.engine = engine
+        self.sessions = sessionmaker(engine, expire_on_commit=False)
+
+    def create_tables(self) -> bool:
+        """Make missing tables; False (logged) when the database cannot be reached."""
+        try:
+            Base.metadata.create_all(self.engine)
+            return True
+        except SQLAlchemyError as exc:
+            log.error("database unavailable at start-up: %s", type(exc).__name__)
+            return False
+
+    def ping(self) -> bool:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return True
+        except SQLAlchemyError:
+            return False
+
+    @contextmanager
+    def transaction(self):
+        with self.sessions() as db, db.begin():
+            yield db
+
+    @staticmethod
+    def lock_conversation(db: Session, channel: str, key: str, now: datetime) -> Conversation:
+        """The conversation row, created if new, locked until the transaction ends."""
+        db.execute(_insert(db)(Conversation)
+                   .values(channel=channel, key=key, state=None, created_at=now, updated_at=now)
+                   .on_conflict_do_nothing(index_elements=["channel", "key"]))
+        return db.execute(select(Conversation)
+                          .where(Conversation.channel == channel, Conversation.key == key)
+                          .with_for_update()).scalar_one()
+
+    @staticmethod
+    def lock_contact(db: Session, number_hash: str, now: datetime) -> Contact:
+        db.execute(_insert(db)(Contact)
+                   .values(number_hash=number_hash, opted_out=False, updated_at=now)
+                   .on_conflict_do_nothing(index_elements=["number_hash"]))
+        return db.execute(select(Contact).where(Contact.number_hash == number_hash)
+                          .with_for_update()).scalar_one()
+
+    @staticmethod
+    def live_state(conv: Conversation, now: datetime, idle_minutes: int) -> dict | None:
+        """The saved state, or None when the conversation has been idle too long."""
+        if conv.state is None or now - conv.updated_at > timedelta(minutes=idle_minutes):
+            return None
+        return conv.state
+
+
+def _sqlite_connect(dbapi_connection, _record):
+    # Let SQLAlchemy's "begin" event issue BEGIN IMMEDIATE: SQLite then takes the write lock
+    # at the start of each transaction, which is what a row lock means there.
+    dbapi_connection.isolation_level = None
+    dbapi_connection.execute("PRAGMA journal_mode=WAL")
+    dbapi_connection.execute("PRAGMA foreign_keys=ON")
+
+
+def _sqlite_begin(conn):
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
