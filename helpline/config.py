@@ -70,7 +70,7 @@ def from_environment(env, instance_path: str) -> dict:
         "DATABASE_URL": database_url(env.get("DATABASE_URL"), instance_path),
         "DB_CONNECT_TIMEOUT": _number(env, "DB_CONNECT_TIMEOUT", 3),
         "DB_STATEMENT_TIMEOUT_MS": _number(env, "DB_STATEMENT_TIMEOUT_MS", 2000),
-        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "").rstrip("/"),
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", ""),
         "TRUSTED_PROXIES": _number(env, "TRUSTED_PROXIES", 0),
         "SESSION_IDLE_MINUTES": _number(env, "SESSION_IDLE_MINUTES", 30),
         "SMS_KEYWORD_REPLIES": env.get("SMS_KEYWORD_REPLIES", "app").strip().lower(),
@@ -106,6 +106,7 @@ def finish(config: dict, instance_path: str) -> None:
     """Fill development defaults and refuse what would be unsafe in production."""
     dev = config["HELPLINE_DEV_MODE"]
     config["DATABASE_URL"] = database_url(config.get("DATABASE_URL"), instance_path)
+    config["PUBLIC_BASE_URL"] = (config.get("PUBLIC_BASE_URL") or "").rstrip("/")
     secret_names = ("HELPLINE_HASH_KEY", "HELPLINE_ENCRYPTION_KEY", "SECRET_KEY")
     missing = [name for name in secret_names if not config.get(name)]
     if missing and dev:

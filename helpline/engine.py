@@ -99,7 +99,7 @@ class _Step:
                 self.turn.listen = False
                 return self.turn
 
-        kinds = [k for k in self.flow.crisis if any(contains_phrase(text, w) for w in self.words(k.words))]
+        kinds = self.crisis_kinds(text)
         if kinds:
             for kind in kinds:
                 self.say(kind.text)
@@ -127,6 +127,21 @@ class _Step:
                 return self.goto(node.silence)
             return self.miss(node)
         return self.choose(node, inp, raw, text)
+
+    def crisis_kinds(self, text: str) -> list:
+        """Crisis words of any language count; the answer comes in the language whose words
+        were used, so "sobredosis" in an English conversation is answered in Spanish."""
+        if not text:
+            return []
+        languages = self.e.content.languages
+        for code in [self.state["lang"]] + [c for c in languages if c != self.state["lang"]]:
+            words = languages[code].words
+            kinds = [k for k in self.flow.crisis
+                     if any(contains_phrase(text, w) for w in words.get(k.words, ()))]
+            if kinds:
+                self.state["lang"] = code
+                return kinds
+        return []
 
     def carrier_keyword(self, raw: str) -> str | None:
         squeezed = "".join(raw.split()).lower()
