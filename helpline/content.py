@@ -40,6 +40,7 @@ class Language:
     locale: str
     entries: dict[str, Entry] = field(default_factory=dict)
     words: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    phrases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     word_files: dict[str, str] = field(default_factory=dict)
     sources: dict[str, dict] = field(default_factory=dict)
 
@@ -93,6 +94,7 @@ def load_language(folder: Path) -> Language:
         if not isinstance(raw, list) or not all(isinstance(w, (str, int)) for w in raw):
             raise ContentError(f"words.yaml: {name}: must be a list of words or phrases")
         lang.words[str(name)] = tuple(normalize(str(w)) for w in raw if normalize(str(w)))
+        lang.phrases[str(name)] = tuple(str(w) for w in raw)
         lang.word_files[str(name)] = "words.yaml"
     sources_path = folder / "sources.yaml"
     for key, raw in (_read_yaml(sources_path) if sources_path.exists() else {}).items():
@@ -148,6 +150,10 @@ class Content:
 
     def words(self, lang: str, name: str) -> tuple[str, ...]:
         return self.languages[lang].words.get(name, ())
+
+    def phrases(self, lang: str, name: str) -> tuple[str, ...]:
+        """The words as written, for a speech recognizer's hints."""
+        return self.languages[lang].phrases.get(name, ())
 
     def locale(self, lang: str) -> str:
         return self.languages[lang].locale

@@ -180,6 +180,9 @@ class _Step:
             picked = None
         else:
             picked = self.by_words(node, text)
+        if node.type == "language" and picked not in (None, ("command", "person")) \
+                and picked[0] != "language":
+            picked = None
         if picked is None:
             return self.goto(node.then) if node.type == "language" else self.miss(node)
         self.state["misses"] = 0
@@ -261,13 +264,11 @@ class _Step:
     def goto(self, node_id: str, step: int = 0) -> Turn:
         node = self.flow.nodes[node_id]
         self.state["node"], self.state["step"] = node_id, step
-        hints: list[str] = []
         if node.type == "series":
             self.say(node.pieces[step])
             more = step + 1 < len(node.pieces)
             self.say_role("series_more" if more else "series_last",
                           n=step + 1, total=len(node.pieces))
-            hints += self.words(self.flow.commands.get("next") and self.flow.commands["next"].words)
         else:
             if node.text:
                 self.say(node.text)
@@ -279,14 +280,15 @@ class _Step:
                 self.say(node.footer)
             if node.type == "person" and self.came_from != node_id:
                 self.turn.events.append("handoff")
-        for option in node.options:
-            hints += self.words(option.words)
-        for _, code in node.choices:
-            hints += self.words(f"language.{code}")
-        for cmd in self.flow.commands.values():
-            hints += self.words(cmd.words)
-        for kind in self.flow.crisis:
-            hints += self.words(kind.words)
-        self.turn.hints = tuple(dict.fromkeys(hints))
+        self.turn.hints = self.hints(node)
         return self.turn
+
+    def hints(self, node: Node) -> tuple[str, ...]:
+        """What a speech recognizer should listen for at this node, as written in content."""
+        names = [o.words for o in node.options]
+        names += [f"language.{code}" for _, code in node.choices]
+        names += [c.words for c in self.flow.commands.values() if c.words]
+        names += [k.words for k in self.flow.crisis]
+        lang = self.state["lang"]
+        return tuple(dict.fromkeys(p for n in names for p in self.e.content.phrases(lang, n)))
 

@@ -1,0 +1,297 @@
+"""A caller's whole experience, through signed requests to POST /voice and its Gather action."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from helpline.store import Conversation
+
+from .conftest import CALLER, Twilio, twiml
+
+SID = "CA" + "1" * 32
+
+
+class Call:
+    """One call: posts each step with the same CallSid and reads what would be spoken."""
+
+    def __init__(self, twilio: Twilio, sid: str = SID):
+        self.twilio = twilio
+        self.sid = sid
+        self.last = None
+
+    def _post(self, path, **data):
+        response = self.twilio.call(path, self.sid, **data)
+        assert response.status_code == 200, response.data
+        self.last = twiml(response)
+        return self.spoken()
+
+    def start(self):
+        return self._post("/voice")
+
+    def press(self, digits):
+        return self._post(self.action(), Digits=digits)
+
+    def say(self, words, confidence="0.92"):
+        return self._post(self.action(), SpeechResult=words, Confidence=confidence)
+
+    def silence(self):
+        return self._post(self.action())
+
+    def action(self):
+        return self.gather().get("action")
+
+    def gather(self):
+        gathers = list(self.last.iter("Gather"))
+        assert len(gathers) == 1, "every answer must listen again"
+        return gathers[0]
+
+    def spoken(self) -> str:
+        return " ".join(s.text for s in self.last.iter("Say"))
+
+    def says(self):
+        return list(self.last.iter("Say"))
+
+
+@pytest.fixture
+def call(twilio):
+    return Call(twilio)
+
+
+def assert_listening(call: Call, locale="en-US", voice="Polly.Joanna"):
+    gather = call.gather()
+    assert gather.get("input") == "dtmf speech"
+    assert gather.get("numDigits") == "1"
+    assert gather.get("actionOnEmptyResult") == "true"
+    assert gather.get("finishOnKey") == ""  # so # reaches us as a key
+    assert gather.get("language") == locale
+    assert int(gather.get("timeout")) >= 3
+    assert gather.get("hints")
+    for say in call.says():
+        assert say.get("language") == locale and say.get("voice") == voice
+    assert call.last.find("Hangup") is None
+    redirect = call.last.find("Redirect")
+    assert redirect is not None and redirect.text == call.action()
+
+
+def test_welcome_is_short_with_911_and_spanish_offer(call):
+    spoken = call.start()
+    assert "hang up and dial 9 1 1" in spoken
+    assert "Para español, oprima 2" in spoken
+    assert len(spoken.split()) / 2.5 < 10  # under ten seconds at a calm pace
+    assert_listening(call)
+
+
+def test_main_menu_by_keypad(call):
+    call.start()
+    spoken = call.silence()
+    assert "For facts about heroin and addiction, press 1." in spoken
+    assert "Press 0 at any time to talk with a person." in spoken
+    assert_listening(call)
+    assert "espanol" not in call.gather().get("hints")
+
+
+WALK = [
+    ("1", "Can one use lead to addiction"), ("1", "physically dependent"), ("1", "health condition"),
+    ("1", "Naloxone, also called Narcan"), ("*", "Naloxone, also called Narcan"),
+    ("#", "Main menu."), ("2", "mu opioid receptors"), ("1", "dopamine"), ("1", "physical dependence"),
+    ("9", "Main menu."), ("3", "For outpatient treatment"), ("1", "living at home"),
+    ("9", "Main menu."), ("3", "For inpatient"), ("2", "all day and all night"),
+    ("#", "Main menu."), ("3", "Treatment works"), ("3", "buprenorphine"), ("1", "withdrawal"),
+    ("#", "Main menu."), ("3", "Treatment works"), ("4", "1 8 0 0, 6 6 2, 4 3 5 7"),
+    ("#", "Main menu."), ("5", "Signs of an overdose"), ("1", "naloxone"), ("1", "9 8 8"),
+    ("1", "1 8 0 0, 6 6 2, 4 3 5 7"), ("9", "Main menu."), ("4", "1 8 0 0, 6 6 2, 4 3 5 7"),
+]
+
+
+def test_whole_menu_tree_by_keypad(call):
+    call.start()
+    call.press("1")  # at the welcome, any key but 2 goes on in English
+    for digit, expected in WALK:
+        spoken = call.press(digit)
+        assert expected in spoken, (digit, spoken)
+        assert_listening(call)
+
+
+def test_whole_menu_tree_by_speech(call):
+    call.start()
+    call.silence()
+    assert "Can one use" in call.say("facts")
+    assert "Can one use" in call.say("repeat please")
+    assert "physically dependent" in call.say("next")
+    assert "Main menu." in call.say("menu")
+    assert "Treatment works" in call.say("treatment")
+    assert "buprenorphine" in call.say("tell me about medication")
+    assert "Main menu." in call.say("main menu")
+    assert "1 8 0 0, 6 6 2, 4 3 5 7" in call.say("I want a representative")
+    for words in ["person", "agent", "help", "talk to someone"]:
+        call.say("menu")
+        assert "1 8 0 0, 6 6 2, 4 3 5 7" in call.say(words), words
+
+
+def test_zero_reaches_a_person_from_every_menu(call):
+    for path in [[], ["1"], ["3"], ["3", "2"], ["5", "1"]]:
+        call.start()
+        call.silence()
+        call.press("9")
+        for digit in path:
+            call.press(digit)
+        spoken = call.press("0")
+        assert spoken.count("1 8 0 0, 6 6 2, 4 3 5 7") == 2, spoken  # read twice, slowly
+        assert_listening(call)
+
+
+def test_spanish_by_keypad_whole_menu_in_spanish(call):
+    call.start()
+    spoken = call.press("2")
+    assert_listening(call, "es-US", "Polly.Lupe")
+    assert "Oprima 0" in spoken or "oprima 0" in spoken
+    spoken = call.press("1")
+    assert "adicción" in spoken.lower()
+    assert_listening(call, "es-US", "Polly.Lupe")
+    assert "9 8 8" in call.press("9") + call.press("5") + call.press("1") + call.press("1")
+    assert_listening(call, "es-US", "Polly.Lupe")
+
+
+def test_spanish_by_speech(call):
+    call.start()
+    call.say("español")
+    assert_listening(call, "es-US", "Polly.Lupe")
+    assert "1 8 0 0, 6 6 2, 4 3 5 7" in call.say("quiero hablar con una persona")
+    call.say("menú")
+    assert "tratamiento" in call.say("tratamiento").lower()
+    assert_listening(call, "es-US", "Polly.Lupe")
+
+
+def test_english_speech_switches_back(call):
+    call.start()
+    call.press("2")
+    call.say("English")
+    assert_listening(call)
+    assert "Main menu." in call.spoken()
+
+
+def test_no_input_twice_takes_the_caller_to_a_person(call):
+    call.start()
+    call.silence()
+    first = call.silence()
+    assert first.startswith("Sorry, I didn't get that.") and "Main menu." in first
+    second = call.silence()
+    assert "Let me take you to a person." in second
+    assert "1 8 0 0, 6 6 2, 4 3 5 7" in second
+    assert_listening(call)
+    third = call.silence()  # waiting on the line: the number again, never a hang-up
+    assert "1 8 0 0, 6 6 2, 4 3 5 7" in third
+    assert_listening(call)
+
+
+def test_a_good_answer_resets_the_miss_count(call):
+    call.start()
+    call.silence()
+    call.press("7")
+    call.press("3")
+    assert call.press("8").startswith("Sorry")
+    assert "Let me take you" not in call.spoken()
+
+
+def test_low_confidence_speech_counts_as_silence(call):
+    call.start()
+    call.silence()
+    assert call.say("treatment", confidence="0.1").startswith("Sorry, I didn't get that.")
+    assert "Treatment works" in call.say("treatment", confidence="0.8")
+
+
+def test_crisis_speech_reads_guidance_then_offers_a_person(call):
+    call.start()
+    call.silence()
+    spoken = call.say("my friend took too much and is overdosing")
+    assert spoken.startswith("If someone may be overdosing, hang up and call 9 1 1 now.")
+    assert "To talk with a person, press 0 or stay on the line." in spoken
+    assert_listening(call)
+    assert "1 8 0 0, 6 6 2, 4 3 5 7" in call.silence()  # staying on the line reaches a person
+
+
+def test_suicide_speech_gets_988(call):
+    call.start()
+    call.silence()
+    assert "9 8 8" in call.say("I want to kill myself")
+
+
+def test_spanish_crisis_speech(call):
+    call.start()
+    call.press("2")
+    spoken = call.say("creo que es una sobredosis")
+    assert "9 1 1" in spoken
+    assert_listening(call, "es-US", "Polly.Lupe")
+
+
+@pytest.mark.parametrize("digits", ["abc", "*#*#", "1" * 40, "12", "", " ", "\x00"])
+def test_garbage_digits_get_a_valid_answer(call, digits):
+    call.start()
+    call.silence()
+    spoken = call.press(digits)
+    assert "Main menu." in spoken
+    assert_listening(call)
+
+
+def test_very_long_speech(call):
+    call.start()
+    call.silence()
+    spoken = call.say("blah " * 600)
+    assert spoken.startswith("Sorry, I didn't get that.")
+    assert_listening(call)
+
+
+def test_missing_callsid_still_gets_valid_twiml(twilio):
+    for path, data in [("/voice", {}), ("/voice/step", {"Digits": "1"}), ("/voice/step", {})]:
+        response = twilio.post(path, {"From": CALLER, **data})
+        assert response.status_code == 200
+        root = twiml(response)
+        assert root.find("Gather") is not None and root.find("Hangup") is None
+
+
+def test_spoken_text_has_no_symbols_or_urls(call):
+    """Everything the walk hears is written for the ear."""
+    call.start()
+    heard = [call.spoken(), call.silence()]
+    for digit, _ in WALK:
+        heard.append(call.press(digit))
+    call.press("9")
+    heard.append(call.say("sources"))
+    for text in heard:
+        for bad in ["http", "www", ".gov", ".org", "&", "/", "(", "911", "988", "1-800"]:
+            assert bad not in text, (bad, text)
+
+
+def test_voices_are_configurable(make_app):
+    app = make_app(HELPLINE_VOICES={"en": "Google.en-US-Neural2-F", "es": "Polly.Mia"})
+    call = Call(Twilio(app.test_client()))
+    call.start()
+    assert_listening(call, "en-US", "Google.en-US-Neural2-F")
+    call.press("2")
+    assert_listening(call, "es-US", "Polly.Mia")
+
+
+def test_call_state_is_kept_by_callsid_with_only_a_hashed_caller(app, call):
+    call.start()
+    call.press("2")
+    with app.extensions["helpline"].store.transaction() as db:
+        row = db.execute(select(Conversation).where(Conversation.channel == "voice")).scalar_one()
+    assert row.key == SID
+    assert row.caller_hash and CALLER not in row.caller_hash and len(row.caller_hash) == 64
+    assert row.state["lang"] == "es"
+
+
+def test_two_calls_keep_separate_places(twilio):
+    a, b = Call(twilio, "CA" + "a" * 32), Call(twilio, "CA" + "b" * 32)
+    a.start(), b.start()
+    a.press("2")
+    b.silence()
+    assert "adicción" in a.press("1").lower()
+    assert "Can one use" in b.press("1")
+
+
+def test_twilio_retrying_the_first_webhook_repeats_not_misses(call):
+    call.start()
+    call.silence()
+    call.press("3")
+    assert "Treatment works" in call.start()
