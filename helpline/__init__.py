@@ -33,8 +33,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     engine = Engine(flow, content, keyword_replies=app.config["SMS_KEYWORD_REPLIES"] == "app")
     store = Store(app.config["DATABASE_URL"], app.config["DB_CONNECT_TIMEOUT"],
                   app.config["DB_STATEMENT_TIMEOUT_MS"])
-    store.create_tables()
-    app.extensions["helpline"] = Helpline(engine, store, app.config)
+    helpline = Helpline(engine, store, app.config)
+    if store.create_tables():
+        helpline.seed_representatives(app.config["HELPLINE_REPRESENTATIVES"])
+    app.extensions["helpline"] = helpline
 
     from . import health, sms, voice
 

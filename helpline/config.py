@@ -79,6 +79,12 @@ def from_environment(env, instance_path: str) -> dict:
         "SPEECH_MIN_CONFIDENCE": _number(env, "SPEECH_MIN_CONFIDENCE", 0.4, float),
         "GATHER_TIMEOUT": _number(env, "GATHER_TIMEOUT", 6),
         "HELPLINE_REPRESENTATIVES": env.get("HELPLINE_REPRESENTATIVES", ""),
+        "HELPLINE_HOURS": env.get("HELPLINE_HOURS", ""),
+        "HELPLINE_TIMEZONE": env.get("HELPLINE_TIMEZONE", "America/New_York"),
+        "DIAL_TIMEOUT": _number(env, "DIAL_TIMEOUT", 25),
+        "HOLD_MUSIC_URL": env.get(
+            "HOLD_MUSIC_URL", "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3"),
+        "CHAT_WAIT_NOTICE_MINUTES": _number(env, "CHAT_WAIT_NOTICE_MINUTES", 10),
         "MAX_CONTENT_LENGTH": _number(env, "MAX_CONTENT_LENGTH", 64 * 1024),
         "CONTENT_DIR": env.get("HELPLINE_CONTENT_DIR", str(ROOT / "content")),
         "FLOWS_DIR": env.get("HELPLINE_FLOWS_DIR", str(ROOT / "flows")),
@@ -125,6 +131,19 @@ def finish(config: dict, instance_path: str) -> None:
                 "Twilio. Set it, or HELPLINE_DEV_MODE=1 to run without signature checks locally.")
         log.warning("!!! HELPLINE_DEV_MODE with no TWILIO_AUTH_TOKEN: Twilio signatures are NOT "
                     "checked. Never expose this server to the internet. !!!")
+    from .hours import Hours, HoursError
+
+    try:
+        Hours.parse(config["HELPLINE_HOURS"], config["HELPLINE_TIMEZONE"])
+    except HoursError as exc:
+        raise ConfigError(f"HELPLINE_HOURS / HELPLINE_TIMEZONE: {exc}") from None
+    from .reps import RosterError, check_number
+
+    try:
+        for number in filter(None, (n.strip() for n in config["HELPLINE_REPRESENTATIVES"].split(","))):
+            check_number(number)
+    except RosterError as exc:
+        raise ConfigError(f"HELPLINE_REPRESENTATIVES: {exc}") from None
     if config["SMS_KEYWORD_REPLIES"] not in ("app", "twilio"):
         raise ConfigError("SMS_KEYWORD_REPLIES must be 'app' or 'twilio'")
     try:

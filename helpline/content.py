@@ -146,7 +146,17 @@ class Content:
     def text(self, lang: str, key: str, channel: str = "sms", **values) -> str:
         entry = self.languages[lang].entries[key]
         raw = entry.voice if channel == "voice" and entry.voice else entry.text
-        return raw.format_map(values) if values else raw
+        if "{" not in raw:
+            return raw
+        return raw.format_map(_Values(values, lambda name: self._plain(lang, name, channel)))
+
+    def _plain(self, lang: str, key: str, channel: str) -> str:
+        """An entry named as a placeholder (``{hours}``), itself without placeholders."""
+        entry = self.languages[lang].entries.get(key)
+        if entry is None:
+            return ""
+        raw = entry.voice if channel == "voice" and entry.voice else entry.text
+        return raw.format_map(_Values({}, lambda name: ""))
 
     def words(self, lang: str, name: str) -> tuple[str, ...]:
         return self.languages[lang].words.get(name, ())
@@ -157,6 +167,19 @@ class Content:
 
     def locale(self, lang: str) -> str:
         return self.languages[lang].locale
+
+
+class _Values(dict):
+    """Placeholders come from the caller's values, else from the entry of that name
+    (``{hours}`` reads the ``hours`` text); one nobody can fill reads as nothing rather
+    than breaking a reply."""
+
+    def __init__(self, values: dict, fallback):
+        super().__init__(values)
+        self.fallback = fallback
+
+    def __missing__(self, key):
+        return self.fallback(key)
 
 
 def _check_placeholders(where: str, text: str) -> None:

@@ -17,8 +17,9 @@ KEY_INPUTS = set("0123456789*#")
 
 @dataclass(frozen=True)
 class Input:
-    """One thing a person did: ``text`` (SMS), ``digits`` or ``speech`` (voice),
-    ``silence`` (voice, nothing usable), or ``start`` (a call just connected)."""
+    """One thing that happened: ``text`` (SMS), ``digits`` or ``speech`` (voice),
+    ``silence`` (voice, nothing usable), ``start`` (a call just connected), or the outcome
+    of a node's action: ``done`` (went on to ``then``) or ``failed`` (to ``otherwise``)."""
 
     kind: str
     value: str = ""
@@ -31,6 +32,11 @@ class Turn:
     listen: bool = True
     hints: tuple[str, ...] = ()
     events: list[str] = field(default_factory=list)
+    action: str | None = None
+    # Filled by the service around the engine: texts to other numbers (a representative,
+    # or a texter in a chat) and the representatives a call should ring.
+    outbox: list[tuple[str, str]] = field(default_factory=list)
+    ring: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def lang(self) -> str:
@@ -52,21 +58,33 @@ class Engine:
         return {"lang": lang, "node": None, "step": 0, "trail": [], "misses": 0,
                 "opted_out": opted_out}
 
-    def handle(self, state: dict | None, inp: Input, channel: str) -> Turn:
+    def carrier_keyword(self, raw: str) -> str | None:
+        """"stop", "start" or "help" when the whole message is a carrier keyword."""
+        squeezed = "".join(raw.split()).lower()
+        for name, words in self.flow.carrier.items():
+            if squeezed in words:
+                return name
+        return None
+
+    def handle(self, state: dict | None, inp: Input, channel: str,
+               context: dict | None = None) -> Turn:
+        """``context`` carries what the engine cannot know by itself: flags a node ``needs``
+        (``staffed``, ``callback_ok``) and values its texts use (``last4``)."""
         state = dict(state) if state else self.new_state()
         state["trail"] = list(state.get("trail", []))
         if state.get("lang") not in self.content.languages:
             state["lang"] = self.content.default
         if state.get("node") is not None and state["node"] not in self.flow.nodes:
             state["node"] = None
-        return _Step(self, state, channel).run(inp)
+        return _Step(self, state, channel, context or {}).run(inp)
 
 
 class _Step:
     """One turn's working space: the state being changed and what is said."""
 
-    def __init__(self, engine: Engine, state: dict, channel: str):
+    def __init__(self, engine: Engine, state: dict, channel: str, context: dict):
         self.e = engine
+        self.context = context
         self.flow = engine.flow
         self.state = state
         self.channel = channel
@@ -75,7 +93,8 @@ class _Step:
 
     # -- saying things -------------------------------------------------------------------
     def text(self, key: str, **values) -> str:
-        return self.e.content.text(self.state["lang"], key, self.channel, **values)
+        return self.e.content.text(self.state["lang"], key, self.channel,
+                                   **{**self.context, **values})
 
     def say(self, key: str, **values) -> None:
         self.turn.say.append(self.text(key, **values))
@@ -92,7 +111,7 @@ class _Step:
         text = normalize(raw) if inp.kind in ("text", "speech") else ""
 
         if self.channel == SMS and inp.kind == "text":
-            keyword = self.carrier_keyword(raw)
+            keyword = self.e.carrier_keyword(raw)
             if keyword:
                 return self.carrier(keyword)
             if self.state.get("opted_out"):
@@ -122,6 +141,10 @@ class _Step:
         node = self.flow.nodes[self.state["node"]]
         if inp.kind == "start":
             return self.goto(node.id, self.state["step"])
+        if inp.kind == "done" and node.then:
+            return self.goto(node.then)
+        if inp.kind == "failed" and node.otherwise:
+            return self.goto(node.otherwise)
         if inp.kind == "silence" or (inp.kind in ("text", "speech") and not text and not raw.strip()):
             if node.silence:
                 return self.goto(node.silence)
@@ -142,13 +165,6 @@ class _Step:
                 self.state["lang"] = code
                 return kinds
         return []
-
-    def carrier_keyword(self, raw: str) -> str | None:
-        squeezed = "".join(raw.split()).lower()
-        for name, words in self.flow.carrier.items():
-            if squeezed in words:
-                return name
-        return None
 
     def carrier(self, keyword: str) -> Turn:
         """STOP / START / HELP as carriers require: whole message, always honoured."""
@@ -197,8 +213,11 @@ class _Step:
             return self.goto(node.then)
         return self.command(node, value)
 
+    def options(self, node: Node):
+        return [o for o in node.options if self.channel in o.channels]
+
     def by_digit(self, node: Node, key: str):
-        for i, option in enumerate(node.options, start=1):
+        for i, option in enumerate(self.options(node), start=1):
             if key == str(i):
                 return "option", option
         for digit, code in node.choices:
@@ -215,7 +234,7 @@ class _Step:
         if not text:
             return None
         candidates: list[tuple[str, tuple, tuple[str, ...]]] = []
-        for option in node.options:
+        for option in self.options(node):
             candidates.append((f"option:{option.goto}", ("option", option), self.words(option.words)))
         for _, code in node.choices:
             candidates.append((f"language:{code}", ("language", code), self.words(f"language.{code}")))
@@ -263,7 +282,10 @@ class _Step:
     # -- showing a node ------------------------------------------------------------------
     def goto(self, node_id: str, step: int = 0) -> Turn:
         node = self.flow.nodes[node_id]
+        if node.needs and not self.context.get(node.needs):
+            return self.goto(node.otherwise)
         self.state["node"], self.state["step"] = node_id, step
+        self.turn.action = node.action
         if node.type == "series":
             self.say(node.pieces[step])
             more = step + 1 < len(node.pieces)
@@ -273,7 +295,7 @@ class _Step:
             if node.text:
                 self.say(node.text)
             lines = [self.text(self.flow.texts["option"], digit=i, label=self.text(o.label))
-                     for i, o in enumerate(node.options, start=1)]
+                     for i, o in enumerate(self.options(node), start=1)]
             if lines:
                 self.turn.say.append(("\n" if self.channel == SMS else " ").join(lines))
             if node.footer:
@@ -285,7 +307,7 @@ class _Step:
 
     def hints(self, node: Node) -> tuple[str, ...]:
         """What a speech recognizer should listen for at this node, as written in content."""
-        names = [o.words for o in node.options]
+        names = [o.words for o in self.options(node)]
         names += [f"language.{code}" for _, code in node.choices]
         names += [c.words for c in self.flow.commands.values() if c.words]
         names += [k.words for k in self.flow.crisis]

@@ -17,14 +17,16 @@ from pathlib import Path
 
 import yaml
 
+CHANNELS = ("sms", "voice")
+
 from .content import Content, ContentError
 
 NODE_TYPES = {"menu", "series", "person", "language"}
+ACTIONS = {"connect", "record", "callback", "hangup"}
 ENGINE_TEXTS = {"welcome", "option", "didnt_get", "offer_person", "series_more", "series_last",
                 "stop", "start", "help"}
 CARRIER_KEYWORDS = {"stop", "start", "help"}
 COMMANDS = {"person", "menu", "back", "repeat", "next", "sources"}
-CHANNELS = ("sms", "voice")
 
 
 class FlowError(ValueError):
@@ -36,6 +38,7 @@ class Option:
     label: str
     words: str
     goto: str
+    channels: tuple[str, ...] = CHANNELS
 
 
 @dataclass(frozen=True)
@@ -49,13 +52,17 @@ class Node:
     then: str | None = None
     silence: str | None = None
     choices: tuple[tuple[str, str], ...] = ()
+    action: str | None = None
+    needs: str | None = None
+    otherwise: str | None = None
 
     def text_keys(self) -> list[str]:
         keys = [k for k in (self.text, self.footer) if k]
         return keys + [o.label for o in self.options] + list(self.pieces)
 
     def targets(self) -> list[str]:
-        return [o.goto for o in self.options] + [t for t in (self.then, self.silence) if t]
+        return [o.goto for o in self.options] + [
+            t for t in (self.then, self.silence, self.otherwise) if t]
 
 
 @dataclass(frozen=True)
@@ -162,13 +169,22 @@ def _parse(file: str, raw: dict) -> Flow:
         if kind not in NODE_TYPES:
             raise FlowError(f"{file}: {where}: type '{kind}' is not one of {sorted(NODE_TYPES)}")
         unknown = set(spec) - {"type", "text", "footer", "options", "pieces", "then", "silence",
-                               "choices"}
+                               "choices", "action", "needs", "otherwise"}
         if unknown:
             raise FlowError(f"{file}: {where}: unknown field(s) {sorted(unknown)}")
         options = tuple(
             Option(need(o, "label", f"{where}.options"), need(o, "words", f"{where}.options"),
-                   need(o, "goto", f"{where}.options"))
+                   need(o, "goto", f"{where}.options"),
+                   tuple(o.get("channels") or CHANNELS))
             for o in spec.get("options") or [])
+        for option in options:
+            if set(option.channels) - set(CHANNELS):
+                raise FlowError(f"{file}: {where}.options: channels must be among {CHANNELS}")
+        action = spec.get("action") or ("connect" if kind == "person" else None)
+        if action is not None and action not in ACTIONS:
+            raise FlowError(f"{file}: {where}: action '{action}' is not one of {sorted(ACTIONS)}")
+        if spec.get("needs") and not spec.get("otherwise"):
+            raise FlowError(f"{file}: {where}: 'needs' goes with 'otherwise' (where to go instead)")
         if len(options) > 8:
             raise FlowError(f"{file}: {where}: at most 8 options (digits 1-8; 0 and 9 are taken)")
         if kind == "series" and not spec.get("pieces"):
@@ -179,7 +195,8 @@ def _parse(file: str, raw: dict) -> Flow:
         nodes[str(node_id)] = Node(
             id=str(node_id), type=kind, text=spec.get("text"), footer=spec.get("footer"),
             options=options, pieces=tuple(spec.get("pieces") or ()), then=spec.get("then"),
-            silence=spec.get("silence"), choices=choices)
+            silence=spec.get("silence"), choices=choices, action=action,
+            needs=spec.get("needs"), otherwise=spec.get("otherwise"))
 
     commands = {}
     for name, spec in (raw.get("commands") or {}).items():

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import logging
 
+from cryptography.fernet import Fernet, InvalidToken
 from flask import abort, current_app, request
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 
@@ -16,6 +17,24 @@ def hash_number(key: str, number: str) -> str:
     """HMAC-SHA256 of a phone number: stable for look-ups, useless without the key."""
     canonical = "".join(number.split())
     return hmac.new(key.encode(), canonical.encode(), hashlib.sha256).hexdigest()
+
+
+class Vault:
+    """Fernet encryption for the few numbers that must be dialled or texted again
+    (representatives, callbacks, a texter during a chat)."""
+
+    def __init__(self, key: str):
+        self.fernet = Fernet(key)
+
+    def encrypt(self, number: str) -> str:
+        return self.fernet.encrypt(number.encode()).decode()
+
+    def decrypt(self, token: str) -> str | None:
+        try:
+            return self.fernet.decrypt(token.encode()).decode()
+        except (InvalidToken, ValueError):
+            log.error("an encrypted number could not be decrypted (was the key changed?)")
+            return None
 
 
 def public_url() -> str:

@@ -11,10 +11,13 @@ bp = Blueprint("sms", __name__)
 
 
 def render(turn: Turn) -> MessagingResponse:
-    """One <Message> per turn, so a crisis answer can never arrive after the menu."""
+    """The reply as one <Message> (so a crisis answer can never arrive after the menu), then
+    one <Message to=...> per text for someone else, all from the helpline's number."""
     response = MessagingResponse()
     if turn.say:
         response.message(turn.text())
+    for to, text in turn.outbox:
+        response.message(text, to=to)
     return response
 
 

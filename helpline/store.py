@@ -10,8 +10,8 @@ import logging
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import (JSON, Boolean, DateTime, Integer, String, UniqueConstraint, create_engine,
-                        event, select, text)
+from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Integer, String, Text,
+                        UniqueConstraint, create_engine, event, select, text)
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -49,6 +49,69 @@ class Conversation(Base):
     state: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    waiting_since: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+
+
+class Representative(Base):
+    """A person who takes calls and texts on their own phone. The number is kept encrypted
+    (it must be dialled) and hashed (to recognise their texts and calls)."""
+
+    __tablename__ = "representatives"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    number_encrypted: Mapped[str] = mapped_column(Text)
+    name: Mapped[str | None] = mapped_column(String(80))
+    on_duty: Mapped[bool] = mapped_column(Boolean, default=True)
+    on_call: Mapped[str | None] = mapped_column(String(64))
+    on_call_since: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Chat(Base):
+    """A texter relayed to a representative. The texter's number is kept encrypted only
+    while the chat is open; the texts themselves are never kept, only counts and times."""
+
+    __tablename__ = "chats"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(8), index=True)
+    texter_hash: Mapped[str] = mapped_column(String(64), index=True)
+    texter_encrypted: Mapped[str | None] = mapped_column(Text)
+    lang: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(10), index=True)  # waiting, active, ended
+    rep_id: Mapped[int | None] = mapped_column(ForeignKey("representatives.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    texter_messages: Mapped[int] = mapped_column(Integer, default=0)
+    rep_messages: Mapped[int] = mapped_column(Integer, default=0)
+    told_waiting: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Voicemail(Base):
+    __tablename__ = "voicemails"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    caller_hash: Mapped[str | None] = mapped_column(String(64))
+    recording_url: Mapped[str] = mapped_column(Text)
+    recording_sid: Mapped[str | None] = mapped_column(String(64))
+    duration: Mapped[int] = mapped_column(Integer)
+    lang: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Callback(Base):
+    """A request to be called back: the one record that keeps a caller's number, encrypted,
+    and only until a representative marks it done."""
+
+    __tablename__ = "callbacks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(8))
+    caller_hash: Mapped[str] = mapped_column(String(64), index=True)
+    number_encrypted: Mapped[str | None] = mapped_column(Text)
+    lang: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 def _insert(db: Session):
@@ -106,6 +169,11 @@ class Store:
         return db.execute(select(Conversation)
                           .where(Conversation.channel == channel, Conversation.key == key)
                           .with_for_update()).scalar_one()
+
+    @staticmethod
+    def find_conversation(db: Session, channel: str, key: str) -> Conversation | None:
+        return db.execute(select(Conversation).where(
+            Conversation.channel == channel, Conversation.key == key)).scalar_one_or_none()
 
     @staticmethod
     def lock_contact(db: Session, number_hash: str, now: datetime) -> Contact:

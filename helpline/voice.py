@@ -1,18 +1,25 @@
-"""The voice channel: Twilio's "A call comes in" webhook and the Gather action that follows.
+"""The voice channel: Twilio's "A call comes in" webhook and every action URL after it.
 
-Every answer listens again (``<Gather>``), so a caller is never left in silence and never
-hung up on; only the caller ends a call.
+A caller's answer always listens again (``<Gather>``), rings a person, queues, or records;
+the app hangs up only after a call a representative took has ended. Representatives hear a
+whisper on their own leg and must press 1, so their voicemail can never swallow a caller.
 """
 from __future__ import annotations
 
 from flask import Blueprint, current_app, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 
-from .engine import Input, Turn
+from .engine import VOICE, Input, Turn
 from .security import twilio_signed
 from .sms import twiml
 
 bp = Blueprint("voice", __name__)
+QUEUE = "helpline"
+VOICEMAIL_SECONDS = 120
+
+
+def helpline():
+    return current_app.extensions["helpline"]
 
 
 def parse_input(form, min_confidence: float) -> Input:
@@ -31,28 +38,75 @@ def parse_input(form, min_confidence: float) -> Input:
     return Input("silence")
 
 
-def render(turn: Turn, action: str, config, locale: str) -> VoiceResponse:
+class Speaker:
+    """Says texts in the voice and language of one conversation."""
+
+    def __init__(self, lang: str):
+        config = current_app.config
+        self.voice = config["HELPLINE_VOICES"].get(lang)
+        self.locale = helpline().content.locale(lang)
+
+    def say(self, target, texts) -> None:
+        for text in texts:
+            target.say(text, voice=self.voice, language=self.locale)
+
+
+def render(turn: Turn) -> VoiceResponse:
+    config = current_app.config
     response = VoiceResponse()
-    voice = config["HELPLINE_VOICES"].get(turn.lang)
-    gather = response.gather(
-        input="dtmf speech", action=action, method="POST", num_digits=1,
-        timeout=config["GATHER_TIMEOUT"], speech_timeout="auto", finish_on_key="",
-        action_on_empty_result=True, language=locale, hints=", ".join(turn.hints) or None)
-    for text in turn.say:
-        gather.say(text, voice=voice, language=locale)
-    response.redirect(action, method="POST")
+    speaker = Speaker(turn.lang)
+    if turn.action == "connect":
+        speaker.say(response, turn.say)
+        dial = response.dial(action=url_for("voice.dial_status"), method="POST",
+                             caller_id=helpline_number(), timeout=config["DIAL_TIMEOUT"])
+        for rep_id, number in turn.ring:
+            dial.number(number, url=url_for("voice.whisper", rep=rep_id,
+                                            call=request.form.get("CallSid", "")),
+                        method="POST")
+    elif turn.action == "enqueue":
+        speaker.say(response, turn.say)
+        response.enqueue(QUEUE, wait_url=url_for("voice.queue_wait"), wait_url_method="POST",
+                         action=url_for("voice.queue_left"), method="POST")
+    elif turn.action == "record":
+        speaker.say(response, turn.say)
+        response.record(action=url_for("voice.recorded"), method="POST",
+                        max_length=VOICEMAIL_SECONDS, finish_on_key="#", play_beep=True, timeout=10)
+        response.redirect(url_for("voice.step"), method="POST")  # nothing recorded: ask again
+    elif turn.action == "hangup":
+        speaker.say(response, turn.say)
+        response.hangup()
+    elif turn.action == "rep_menu":
+        gather = response.gather(input="dtmf", num_digits=1, action=url_for("voice.rep_take"),
+                                 method="POST", timeout=config["GATHER_TIMEOUT"])
+        speaker.say(gather, turn.say)
+        response.hangup()
+    else:
+        gather = response.gather(
+            input="dtmf speech", action=url_for("voice.step"), method="POST", num_digits=1,
+            timeout=config["GATHER_TIMEOUT"], speech_timeout="auto", finish_on_key="",
+            action_on_empty_result=True, language=speaker.locale,
+            hints=", ".join(turn.hints) or None)
+        speaker.say(gather, turn.say)
+        response.redirect(url_for("voice.step"), method="POST")
     return response
 
 
+def helpline_number() -> str:
+    """Caller ID for calls to representatives: the helpline's number, never the caller's."""
+    return current_app.config["HELPLINE_NUMBER"] or request.form.get("To", "") or None
+
+
+def call_sid() -> str:
+    return request.form.get("CallSid", "").strip()
+
+
 def answer(inp: Input):
-    helpline = current_app.extensions["helpline"]
-    call_sid = request.form.get("CallSid", "").strip()
-    if call_sid:
-        turn = helpline.call(call_sid, request.form.get("From", ""), inp)
+    sid = call_sid()
+    if sid:
+        turn = helpline().call(sid, request.form.get("From", ""), inp)
     else:
-        turn = helpline.engine.handle(None, inp, "voice")
-    locale = helpline.engine.content.locale(turn.lang)
-    return twiml(render(turn, url_for("voice.step"), current_app.config, locale))
+        turn = helpline().engine.handle(None, inp, VOICE)
+    return twiml(render(turn))
 
 
 @bp.post("/voice")
@@ -65,3 +119,96 @@ def incoming():
 @twilio_signed
 def step():
     return answer(parse_input(request.form, current_app.config["SPEECH_MIN_CONFIDENCE"]))
+
+
+@bp.post("/voice/dial-status")
+@twilio_signed
+def dial_status():
+    turn = helpline().dial_finished(call_sid(), request.form.get("DialCallStatus", ""))
+    return twiml(render(turn))
+
+
+@bp.post("/voice/whisper")
+@twilio_signed
+def whisper():
+    """Played to the representative who picked up, before the caller is connected."""
+    rep_id = request.args.get("rep", type=int)
+    response = VoiceResponse()
+    gather = response.gather(input="dtmf", num_digits=1, timeout=8, method="POST",
+                             action=url_for("voice.whisper_answer", rep=rep_id,
+                                            call=request.args.get("call", "")))
+    Speaker(helpline().content.default).say(gather, helpline().whisper_texts(request.args.get("call", "")))
+    response.hangup()
+    return twiml(response)
+
+
+@bp.post("/voice/whisper/answer")
+@twilio_signed
+def whisper_answer():
+    """1 bridges the call (an empty answer ends the whisper); anything else hangs up this
+    representative's leg only, and the caller goes on to voicemail or a callback."""
+    rep_id = request.args.get("rep", type=int)
+    parent = request.args.get("call", "") or request.form.get("ParentCallSid", "")
+    response = VoiceResponse()
+    if rep_id is None or not helpline().whisper_answer(rep_id, parent, request.form.get("Digits", "")):
+        response.hangup()
+    return twiml(response)
+
+
+@bp.post("/voice/queue/wait")
+@twilio_signed
+def queue_wait():
+    """Twilio's waitUrl: the caller's place in line, hold music, and a key to leave."""
+    lang, texts = helpline().queue_wait_texts(call_sid(), request.form.get("QueuePosition", ""))
+    response = VoiceResponse()
+    gather = response.gather(input="dtmf", num_digits=1, action=url_for("voice.queue_key"),
+                             method="POST", timeout=1)
+    Speaker(lang).say(gather, texts)
+    gather.play(current_app.config["HOLD_MUSIC_URL"])
+    return twiml(response)
+
+
+@bp.post("/voice/queue/key")
+@twilio_signed
+def queue_key():
+    response = VoiceResponse()
+    response.leave()
+    return twiml(response)
+
+
+@bp.post("/voice/queue/left")
+@twilio_signed
+def queue_left():
+    turn = helpline().queue_left(call_sid(), request.form.get("QueueResult", ""))
+    return twiml(render(turn) if turn else VoiceResponse())
+
+
+@bp.post("/voice/recorded")
+@twilio_signed
+def recorded():
+    duration = request.form.get("RecordingDuration", "0")
+    turn = helpline().voicemail(call_sid(), request.form.get("From", ""),
+                                request.form.get("RecordingUrl", ""),
+                                request.form.get("RecordingSid", ""),
+                                int(duration) if duration.isdigit() else 0)
+    return twiml(render(turn))
+
+
+@bp.post("/voice/rep/take")
+@twilio_signed
+def rep_take():
+    """A representative who called in pressed 1: connect them to the longest-waiting caller."""
+    response = VoiceResponse()
+    if request.form.get("Digits", "") == "1" and helpline().take_next_caller(
+            request.form.get("From", ""), call_sid()):
+        dial = response.dial(action=url_for("voice.rep_after"), method="POST")
+        dial.queue(QUEUE)
+    else:
+        response.hangup()
+    return twiml(response)
+
+
+@bp.post("/voice/rep/after")
+@twilio_signed
+def rep_after():
+    return twiml(render(helpline().rep_call_ended(request.form.get("From", ""), call_sid())))
