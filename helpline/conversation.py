@@ -82,7 +82,8 @@ class Helpline:
 
     def _after_texter_turn(self, db, roster: Roster, turn: Turn, chat: Chat | None, number: str,
                            number_hash: str, now: datetime) -> None:
-        if turn.action == "connect" and chat is None:
+        opened = turn.action == "connect" and chat is None
+        if opened:
             chat = roster.open_chat(number_hash, number, turn.lang, now)
             language = self.content.languages[turn.lang].name
             for rep in roster.on_duty():
@@ -96,7 +97,7 @@ class Helpline:
             return
         if "stop" in turn.events:
             roster.end(chat, now)
-        elif (turn.action != "connect" and not chat.told_waiting
+        elif (not opened and not chat.told_waiting
               and now - chat.created_at >= timedelta(minutes=self.config["CHAT_WAIT_NOTICE_MINUTES"])):
             chat.told_waiting = True
             turn.say.append(self.content.text(turn.lang, "chat.still_waiting", SMS))
