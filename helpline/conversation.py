@@ -12,7 +12,7 @@ from .engine import SMS, VOICE, Engine, Input, Turn
 from .hours import Hours
 from .reps import ACTIVE, E164, WAITING, Roster, parse_command
 from .security import Vault, hash_number
-from .store import Callback, Chat, Representative, Store, Voicemail, utcnow
+from .store import Callback, Chat, Event, Representative, Store, Voicemail, utcnow
 
 
 class Helpline:
@@ -38,6 +38,12 @@ class Helpline:
                 roster = self.roster(db)
                 for number in numbers:
                     roster.add(number, None, utcnow())
+
+    @staticmethod
+    def record(db, channel: str, names, now: datetime, value: int | None = None) -> None:
+        """Counts for the statistics page: event names only, nothing about the person."""
+        for name in names:
+            db.add(Event(at=now, channel=channel, name=name[:40], value=value))
 
     def staff_text(self, key: str, channel: str = SMS, **values) -> str:
         """Representatives read and hear the default language."""
@@ -67,6 +73,8 @@ class Helpline:
             contact = self.store.lock_contact(db, number_hash, now)
             conv = self.store.lock_conversation(db, SMS, number_hash, now)
             state = self.store.live_state(conv, now, self.config["SESSION_IDLE_MINUTES"])
+            if state is None:
+                self.record(db, SMS, ["contact"], now)
             state = dict(state or self.engine.new_state(contact.lang), opted_out=contact.opted_out)
             context = self.context(roster, now, number, SMS)
             chat = roster.open_chat_of_texter(number_hash)
@@ -75,6 +83,7 @@ class Helpline:
             else:
                 turn = self.engine.handle(state, Input("text", body), SMS, context)
                 self._after_texter_turn(db, roster, turn, chat, number, number_hash, now)
+            self.record(db, SMS, turn.events, now)
             conv.state, conv.updated_at = turn.state, now
             contact.lang, contact.opted_out = turn.state["lang"], turn.state["opted_out"]
             contact.updated_at = now
@@ -179,6 +188,7 @@ class Helpline:
                  accepted: bool = False) -> None:
         if not accepted:
             roster.accept(chat, rep, now)
+        self.record(roster.db, SMS, ["answered"], now, int((now - chat.created_at).total_seconds()))
         turn.say.append(self.staff_text("rep.sms.accepted", code=chat.code))
         texter = roster.texter_number(chat)
         if texter:
@@ -195,6 +205,8 @@ class Helpline:
             conv = self.store.lock_conversation(db, VOICE, call_sid, now)
             if caller and not conv.caller_hash:
                 conv.caller_hash = self.hash(caller)
+            if conv.state is None:
+                self.record(db, VOICE, ["contact"], now)
             turn = self.engine.handle(conv.state, inp, VOICE, self.context(roster, now, caller, VOICE))
             if turn.action == "connect":
                 turn.ring = [(rep.id, number) for rep, number in roster.free_for_call(now)]
@@ -203,6 +215,7 @@ class Helpline:
                     conv.waiting_since = now
             elif turn.action == "callback" and caller and conv.caller_hash:
                 self._save_callback(db, VOICE, conv.caller_hash, caller, turn.lang, now)
+            self.record(db, VOICE, turn.events, now)
             conv.state, conv.updated_at = turn.state, now
         return turn
 
@@ -237,15 +250,18 @@ class Helpline:
         else leads to the voicemail / callback offer."""
         with self.store.transaction() as db:
             taken = self.roster(db).release_call(call_sid) is not None
-        outcome = "done" if taken and status == "completed" else "failed"
+            outcome = "done" if taken and status == "completed" else "failed"
+            self.record(db, VOICE, ["answered" if outcome == "done" else "missed"], utcnow())
         return self.call(call_sid, "", Input(outcome))
 
     def queue_left(self, call_sid: str, result: str) -> Turn | None:
         now = utcnow()
         with self.store.transaction() as db:
             conv = self.store.lock_conversation(db, VOICE, call_sid, now)
+            waited = int((now - conv.waiting_since).total_seconds()) if conv.waiting_since else None
             conv.waiting_since = None
             self.roster(db).release_call(call_sid)
+            self.record(db, VOICE, ["answered" if result == "bridged" else "missed"], now, waited)
         if result == "hangup":
             return None
         return self.call(call_sid, "", Input("done" if result == "bridged" else "failed"))

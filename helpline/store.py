@@ -114,6 +114,18 @@ class Callback(Base):
     done_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
+class Event(Base):
+    """What happened, for the staff's statistics: a name, a channel, a time and sometimes a
+    number of seconds. Never who."""
+
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    channel: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(40), index=True)
+    value: Mapped[int | None] = mapped_column(Integer)
+
+
 def _insert(db: Session):
     if db.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert

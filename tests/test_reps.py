@@ -481,3 +481,19 @@ def test_conversation_rows_hold_no_numbers(app, twilio):
     with app.extensions["helpline"].store.transaction() as db:
         conv = db.execute(select(Conversation).where(Conversation.channel == "voice")).scalar_one()
     assert CALLER not in repr(conv.state) and conv.caller_hash != CALLER
+
+
+def test_events_for_statistics_carry_no_person(app, twilio):
+    sms(twilio, "hi")
+    sms(twilio, "3")
+    code = code_from(sent_to(sms(twilio, "0"), REP_A)[0])
+    sms(twilio, f"ACCEPT {code}", REP_A)
+    to_person(twilio)
+    call(twilio, "/voice/dial-status", DialCallStatus="no-answer")
+    with app.extensions["helpline"].store.engine.connect() as conn:
+        rows = [tuple(r) for r in conn.execute(text("SELECT channel, name, value FROM events"))]
+    names = [(c, n) for c, n, _ in rows]
+    for expected in [("sms", "contact"), ("sms", "choice:treatment"), ("sms", "handoff"),
+                     ("sms", "answered"), ("voice", "contact"), ("voice", "missed")]:
+        assert expected in names
+    assert all("555" not in repr(r) for r in rows)
