@@ -4,15 +4,20 @@ from __future__ import annotations
 import logging
 import os
 
+import click
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import cli
 from . import config as settings
-from .content import Content
+from .content import Content, ContentError
 from .conversation import Helpline
 from .engine import Engine
+from .flows import FlowError
 from .flows import load as load_flow
 from .store import Store
+
+log = logging.getLogger(__name__)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -28,8 +33,18 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies,
                                 x_port=proxies)
 
-    content = Content.load(app.config["CONTENT_DIR"], app.config["HELPLINE_DEFAULT_LANGUAGE"])
-    flow = load_flow(app.config["FLOWS_DIR"], content)
+    try:
+        content = Content.load(app.config["CONTENT_DIR"], app.config["HELPLINE_DEFAULT_LANGUAGE"])
+        flow = load_flow(app.config["FLOWS_DIR"], content)
+    except (ContentError, FlowError) as exc:
+        if not _command_line_tool():
+            raise
+        # Broken content must not stop `flask --app helpline check` from reporting it; the
+        # app then serves nothing (no blueprints) and its commands see the error here.
+        log.error("content or flows are broken, nothing is served: %s", exc)
+        app.extensions[cli.LOAD_ERROR] = exc
+        cli.register(app)
+        return app
     engine = Engine(flow, content, keyword_replies=app.config["SMS_KEYWORD_REPLIES"] == "app")
     store = Store(app.config["DATABASE_URL"], app.config["DB_CONNECT_TIMEOUT"],
                   app.config["DB_STATEMENT_TIMEOUT_MS"])
@@ -42,4 +57,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     for module in (sms, voice, health):
         app.register_blueprint(module.bp)
+    cli.register(app)
     return app
+
+
+def _command_line_tool() -> bool:
+    """True while a ``flask`` command other than ``run`` builds the app. Whatever serves
+    callers (gunicorn, ``flask run``) and the tests build it with no such command, and fail
+    fast on broken content."""
+    ctx = click.get_current_context(silent=True)
+    return ctx is not None and ctx.info_name != "run"

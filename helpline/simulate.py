@@ -1,0 +1,399 @@
+"""Try the helpline in a terminal: the real engine, content and webhooks, no Twilio, no server.
+
+``flask --app helpline simulate sms|voice`` reads lines (from the keyboard, a file or stdin)
+and prints exactly what would be sent or spoken. Nothing is copied from the webhooks: each
+line is a signed POST to the app's own ``/sms`` or ``/voice`` URLs through Flask's test
+client, so it goes through :class:`helpline.conversation.Helpline` and the adapters' render
+functions like a real text or call, and the TwiML that comes back is read the way Twilio
+reads it (a ``<Gather>``'s action gets the next key, a ``<Dial>`` rings, and so on).
+
+The app is built again by ``create_app`` with the same settings but a throwaway SQLite file
+(unless a database is given), a signing token of its own and no Twilio account, so nothing
+real is touched and nothing can be sent.
+
+Voice input: a key (``1``, ``0``, ``*``, ``#``; ``12`` presses 1 then 2), ``say: words`` to
+speak, an empty line for silence; ``answer`` when the call rings representatives or waits
+in line, to have the first one take it.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+import shutil
+import tempfile
+import xml.etree.ElementTree as ET
+from contextlib import contextmanager
+from typing import Callable, Iterable
+from urllib.parse import urlsplit
+
+from twilio.request_validator import RequestValidator
+
+from .check import segment_summary, spoken_seconds
+
+DEFAULT_NUMBER = "+15555550142"
+DEFAULT_HELPLINE_NUMBER = "+15555550100"
+BASE_URL = "http://localhost"
+KEYS = set("0123456789*#")
+SPEECH_CONFIDENCE = "0.95"
+ANSWER = "answer"
+MAX_REDIRECTS = 10
+
+
+class SimulateError(Exception):
+    """The simulation cannot go on; the message says why."""
+
+
+class Twilio:
+    """Posts to the app as Twilio would: form-encoded and signed with the app's token."""
+
+    def __init__(self, app, token: str):
+        self.app = app
+        self.client = app.test_client()
+        self.validator = RequestValidator(token)
+        self.number = app.config.get("HELPLINE_NUMBER") or DEFAULT_HELPLINE_NUMBER
+
+    def post(self, url: str, data: dict) -> ET.Element:
+        parts = urlsplit(url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        signature = self.validator.compute_signature(BASE_URL + path, data)
+        response = self.client.post(path, data=data, headers={"X-Twilio-Signature": signature})
+        if response.status_code != 200:
+            raise SimulateError(f"POST {path} was answered {response.status_code}")
+        return ET.fromstring(response.data)
+
+
+@contextmanager
+def throwaway_app(app, *, lang: str | None = None, database: str | None = None,
+                  representatives: Iterable[str] = ()):
+    """A :class:`Twilio` talking to a copy of ``app`` on a database of its own."""
+    from . import create_app
+    from .config import ConfigError
+
+    helpline = app.extensions.get("helpline")
+    if helpline is None:
+        raise SimulateError("the helpline did not start, so there is nothing to try")
+    languages = helpline.engine.content.languages
+    if lang is not None and lang not in languages:
+        raise SimulateError(f"no language '{lang}': there are {', '.join(languages)}")
+    token = secrets.token_hex(16)
+    overrides = {key: value for key, value in app.config.items() if key.isupper()}
+    overrides.update(TWILIO_AUTH_TOKEN=token, TWILIO_WEBHOOK_SECRET="", TWILIO_ACCOUNT_SID="",
+                     PUBLIC_BASE_URL="", TRUSTED_PROXIES=0)
+    if lang is not None:
+        overrides["HELPLINE_DEFAULT_LANGUAGE"] = lang
+    roster = [n.strip() for n in str(overrides.get("HELPLINE_REPRESENTATIVES") or "").split(",")]
+    overrides["HELPLINE_REPRESENTATIVES"] = ",".join(
+        dict.fromkeys(n for n in roster + list(representatives) if n))
+    folder = None
+    if database is None:
+        folder = tempfile.mkdtemp(prefix="helpline-simulate-")
+        database = f"sqlite:///{folder}/simulate.sqlite3"
+    overrides["DATABASE_URL"] = database
+    sim = None
+    quiet = logging.getLogger("alembic")   # its migration notes are not the conversation
+    level = quiet.level
+    try:
+        quiet.setLevel(max(level, logging.WARNING))
+        try:
+            sim = create_app(overrides)
+        except ConfigError as exc:
+            raise SimulateError(str(exc)) from None
+        finally:
+            quiet.setLevel(level)
+        yield Twilio(sim, token)
+    finally:
+        store = sim.extensions.get("helpline").store if sim is not None else None
+        if store is not None:
+            store.engine.dispose()
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+class Texter:
+    """One phone number texting the helpline (a representative's number plays their side)."""
+
+    def __init__(self, twilio: Twilio, number: str, out: Callable[[str], None]):
+        self.twilio, self.number, self.out = twilio, number, out
+        self.ended = False
+
+    def begin(self) -> None:
+        pass
+
+    def send(self, line: str) -> None:
+        root = self.twilio.post("/sms", {
+            "From": self.number, "To": self.twilio.number, "Body": line, "NumMedia": "0",
+            "MessageSid": "SM" + secrets.token_hex(16)})
+        messages = list(root.iter("Message"))
+        if not messages:
+            self.out("[no reply]")
+        for message in messages:
+            text = message.text or ""
+            if message.get("to"):
+                self.out(f"to {message.get('to')}:")
+            self.out(text)
+            self.out(f"[{segment_summary(text)}]")
+
+    def finish(self) -> None:
+        pass
+
+
+class Caller:
+    """One call, following the TwiML the app answers with, as Twilio does."""
+
+    def __init__(self, twilio: Twilio, number: str, out: Callable[[str], None]):
+        self.twilio, self.number, self.out = twilio, number, out
+        self.sid = "CA" + secrets.token_hex(16)
+        self.waiting: tuple[ET.Element, list[ET.Element]] | None = None
+        self.hold: ET.Element | None = None     # the Gather of the waiting-in-line music
+        self.ended = False
+        self.voice: tuple | None = None
+        self.spoken = 0.0
+
+    # -- talking to the app --------------------------------------------------------------
+    def form(self, **extra) -> dict:
+        return {"CallSid": self.sid, "From": self.number, "To": self.twilio.number,
+                "Direction": "inbound", "CallStatus": "in-progress", **extra}
+
+    def post(self, url: str, **extra) -> list[ET.Element]:
+        return list(self.twilio.post(url, self.form(**extra)))
+
+    def begin(self) -> None:
+        self.out(f"(call from {self.number} connected)")
+        self.execute(self.post("/voice"))
+
+    def finish(self) -> None:
+        if not self.ended:
+            self.out("(the caller hangs up)")
+
+    # -- what the app said ---------------------------------------------------------------
+    def say(self, verb: ET.Element, prefix: str = "") -> None:
+        voice = (verb.get("voice"), verb.get("language"))
+        if voice != self.voice and not prefix:
+            self.voice = voice
+            self.out(f"[voice {voice[0] or 'default'}, {voice[1] or 'default language'}]")
+        self.spoken += spoken_seconds(verb.text or "")
+        self.out(f"{prefix}Say: {verb.text or ''}")
+
+    def show(self, verb: ET.Element, prefix: str = "") -> None:
+        if verb.tag == "Say":
+            self.say(verb, prefix)
+        elif verb.tag == "Play":
+            self.out(f"{prefix}Play: {verb.text or ''}")
+        elif verb.tag != "Gather":
+            details = " ".join(filter(None, [(verb.text or "").strip()] + [
+                f'{k}="{v}"' for k, v in verb.attrib.items()]))
+            self.out(f"{prefix}{verb.tag}" + (f": {details}" if details else ""))
+
+    def execute(self, verbs: list[ET.Element], redirects: int = 0) -> None:
+        """Carry out verbs until one waits for the caller (Gather, Dial, Enqueue, Record)."""
+        self.waiting = None
+        while verbs:
+            verb = verbs.pop(0)
+            if verb.tag in ("Say", "Play"):
+                self.show(verb)
+            elif verb.tag == "Gather":
+                for child in verb:
+                    self.show(child)
+                self.out(self.describe_gather(verb))
+                self.waiting = (verb, verbs)
+                return
+            elif verb.tag == "Redirect":
+                if redirects >= MAX_REDIRECTS:
+                    raise SimulateError(f"more than {MAX_REDIRECTS} redirects in a row")
+                self.execute(self.post(verb.text or "/voice"), redirects + 1)
+                return
+            elif verb.tag == "Hangup":
+                self.out("Hangup: the call ends")
+                self.ended = True
+                return
+            elif verb.tag == "Dial":
+                self.describe_dial(verb)
+                self.waiting = (verb, verbs)
+                return
+            elif verb.tag == "Enqueue":
+                self.out(f"Enqueue: the caller waits in line '{(verb.text or '').strip()}'")
+                self.waiting = (verb, verbs)
+                self.on_hold(verb)
+                return
+            elif verb.tag == "Record":
+                self.out(f"Record: a beep, then up to {verb.get('maxLength', '?')} seconds "
+                         "(type 'say: ...' for the message; an empty line records nothing)")
+                self.waiting = (verb, verbs)
+                return
+            else:
+                self.show(verb)
+        self.out("(no more instructions: Twilio ends the call)")
+        self.ended = True
+
+    def describe_gather(self, gather: ET.Element) -> str:
+        inputs = gather.get("input", "dtmf").split()
+        digits = gather.get("numDigits")
+        what = [f"{digits or 'any'} key{'s' if digits != '1' else ''}"] if "dtmf" in inputs else []
+        if "speech" in inputs:
+            what.append(f"speech ({gather.get('language', 'en-US')})")
+        spoken, self.spoken = self.spoken, 0.0
+        return (f"Gather: waits {gather.get('timeout', '5')} s for {' or '.join(what)}"
+                f"  [about {spoken:.0f} s of speech before it]")
+
+    def describe_dial(self, dial: ET.Element) -> None:
+        numbers = [n.text for n in dial if n.tag == "Number"]
+        queues = [q.text for q in dial if q.tag == "Queue"]
+        if queues:
+            self.out(f"Dial: connects to the caller waiting in line '{queues[0]}' "
+                     "(an empty line when the call is over)")
+        else:
+            self.out(f"Dial: rings {', '.join(numbers) or 'nobody'} for up to "
+                     f"{dial.get('timeout', '30')} s ('answer' for the first to take the "
+                     "call; an empty line: nobody answers)")
+
+    def on_hold(self, enqueue: ET.Element) -> None:
+        self.hold = None
+        if enqueue.get("waitUrl"):
+            for verb in self.twilio.post(enqueue.get("waitUrl"), self.form(QueuePosition="1")):
+                if verb.tag == "Gather":
+                    self.hold = verb
+                    for child in verb:
+                        self.show(child)
+                else:
+                    self.show(verb)
+        self.out("(waiting in line: 'answer' when a representative takes the call, a key to "
+                 "leave the line, an empty line to keep waiting)")
+
+    # -- what the caller does ------------------------------------------------------------
+    def send(self, line: str) -> None:
+        text = line.strip()
+        if len(text) > 1 and set(text.replace(" ", "")) <= KEYS:
+            for key in text.replace(" ", ""):
+                if self.ended:
+                    break
+                self.out(f"(presses {key})")
+                self.send_one(key)
+        else:
+            self.send_one(text)
+
+    def send_one(self, text: str) -> None:
+        if self.ended or self.waiting is None:
+            self.out("(the call has ended)")
+            self.ended = True
+            return
+        verb, rest = self.waiting
+        handler = {"Gather": self.on_gather, "Dial": self.on_dial, "Enqueue": self.on_enqueue,
+                   "Record": self.on_record}[verb.tag]
+        handler(verb, rest, text)
+
+    def on_gather(self, gather: ET.Element, rest: list[ET.Element], text: str) -> None:
+        inputs = gather.get("input", "dtmf").split()
+        data = {}
+        if text in KEYS and len(text) == 1:
+            if "dtmf" in inputs:
+                data = {"Digits": text}
+        elif text:
+            words = text[4:].strip() if text.lower().startswith("say:") else text
+            if words and "speech" in inputs:
+                data = {"SpeechResult": words, "Confidence": SPEECH_CONFIDENCE}
+            elif words:
+                self.out("(this step listens for keys only: nothing is heard)")
+        if data or gather.get("actionOnEmptyResult") == "true":
+            self.execute(self.post(gather.get("action") or "/voice", **data))
+        else:
+            self.execute(rest)
+
+    def on_dial(self, dial: ET.Element, rest: list[ET.Element], text: str) -> None:
+        numbers = [n for n in dial if n.tag == "Number"]
+        status = "no-answer"
+        if any(q.tag == "Queue" for q in dial):
+            status = "completed"
+        elif text.lower() == ANSWER and numbers:
+            status = self.answered(numbers[0])
+        else:
+            self.out("(nobody answers)")
+        if dial.get("action"):
+            self.execute(self.post(dial.get("action"), DialCallStatus=status,
+                                   DialCallSid="CA" + secrets.token_hex(16)))
+        else:
+            self.execute(rest)
+
+    def answered(self, number: ET.Element) -> str:
+        """The representative at ``number`` picks up, hears the whisper and presses 1."""
+        rep = (number.text or "").strip()
+        leg = {"CallSid": "CA" + secrets.token_hex(16), "ParentCallSid": self.sid,
+               "From": self.twilio.number, "To": rep, "Direction": "outbound-dial"}
+        self.out(f"({rep} picks up)")
+        if number.get("url"):
+            whisper = list(self.twilio.post(number.get("url"), leg))
+            gather = next((v for v in whisper if v.tag == "Gather"), None)
+            for verb in whisper[:whisper.index(gather) + 1] if gather is not None else whisper:
+                for child in ([verb] if verb.tag != "Gather" else list(verb)):
+                    self.show(child, prefix=f"  to {rep}: ")
+            if gather is not None and gather.get("action"):
+                self.out(f"  ({rep} presses 1)")
+                reply = list(self.twilio.post(gather.get("action"), dict(leg, Digits="1")))
+                if any(v.tag == "Hangup" for v in reply):
+                    self.out(f"  ({rep}'s phone hangs up: not connected)")
+                    return "completed"
+        self.out(f"(connected: the caller talks with {rep} until the call is over)")
+        return "completed"
+
+    def on_enqueue(self, enqueue: ET.Element, rest: list[ET.Element], text: str) -> None:
+        if text.lower() == ANSWER:
+            result = "bridged"
+            self.out("(a representative takes the call; when it is over:)")
+        elif text in KEYS and len(text) == 1 and self.hold is not None:
+            reply = self.twilio.post(self.hold.get("action"), self.form(Digits=text))
+            if reply.find("Leave") is None:
+                self.on_hold(enqueue)
+                return
+            result = "leave"
+        else:
+            self.on_hold(enqueue)
+            return
+        if enqueue.get("action"):
+            self.execute(self.post(enqueue.get("action"), QueueResult=result, QueueTime="30"))
+        else:
+            self.execute(rest)
+
+    def on_record(self, record: ET.Element, rest: list[ET.Element], text: str) -> None:
+        words = text[4:].strip() if text.lower().startswith("say:") else text
+        if not words:
+            self.execute(rest)
+            return
+        sid = "RE" + secrets.token_hex(16)
+        self.execute(self.post(
+            record.get("action"), RecordingSid=sid, Digits="#",
+            RecordingUrl=f"https://api.twilio.com/2010-04-01/Accounts/ACsimulated/Recordings/{sid}",
+            RecordingDuration=str(max(1, round(spoken_seconds(words))))))
+
+
+def run(twilio: Twilio, channel: str, lines: Iterable[str], out: Callable[[str], None], *,
+        number: str = DEFAULT_NUMBER, echo: bool = True) -> None:
+    """Feed each line to a texter or caller and print what comes back. ``echo`` prints each
+    line first (as ``> line``), so a scripted run reads as a conversation."""
+    person = Texter(twilio, number, out) if channel == "sms" else Caller(twilio, number, out)
+    person.begin()
+    out("")
+    for line in lines:
+        if echo:
+            out(f"> {line}")
+        person.send(line)
+        out("")
+        if person.ended:
+            break
+    person.finish()
+
+
+def keyboard_lines(prompt: str = "> "):
+    """Lines typed at a terminal, until Ctrl-D."""
+    while True:
+        try:
+            yield input(prompt)
+        except EOFError:
+            print()
+            return
+
+
+def banner(channel: str, number: str, lang: str) -> str:
+    if channel == "sms":
+        return (f"Texting the helpline from {number} ({lang}). Type a message and press Enter; "
+                "Ctrl-D ends.")
+    return (f"Calling the helpline from {number} ({lang}). Type a key (1, 0, *, #), "
+            "'say: words' to speak, or an empty line for silence; Ctrl-D hangs up.")
