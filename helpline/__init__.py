@@ -49,7 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     store = Store(app.config["DATABASE_URL"], app.config["DB_CONNECT_TIMEOUT"],
                   app.config["DB_STATEMENT_TIMEOUT_MS"])
     helpline = Helpline(engine, store, app.config)
-    if store.create_tables():
+    if store.migrate():
         helpline.seed_representatives(app.config["HELPLINE_REPRESENTATIVES"])
     app.extensions["helpline"] = helpline
 

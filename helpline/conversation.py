@@ -6,13 +6,27 @@ simulator shows is what a texter, caller or representative gets.
 """
 from __future__ import annotations
 
+import logging
+import time
+from contextlib import contextmanager
 from datetime import datetime, timedelta
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from .engine import SMS, VOICE, Engine, Input, Turn
 from .hours import Hours
 from .reps import ACTIVE, E164, WAITING, Roster, parse_command
 from .security import Vault, hash_number
-from .store import Callback, Chat, Event, Representative, Store, Voicemail, utcnow
+from .spool import Spool
+from .store import Callback, Chat, Event, Receipt, Representative, Store, Voicemail, utcnow
+
+log = logging.getLogger(__name__)
+KEYWORDS = ("stop", "start", "help")
+HANGUP = "hangup"
+
+
+class Unavailable(Exception):
+    """The database cannot be used right now; the caller answers from memory instead."""
 
 
 class Helpline:
@@ -23,6 +37,24 @@ class Helpline:
         self.config = config
         self.vault = Vault(config["HELPLINE_ENCRYPTION_KEY"])
         self.hours = Hours.parse(config["HELPLINE_HOURS"], config["HELPLINE_TIMEZONE"])
+        self.spool = Spool(config["SPOOL_PATH"])
+        self.down_until = 0.0
+
+    @contextmanager
+    def transaction(self):
+        """A store transaction, or :class:`Unavailable` at once while the database is known
+        to be down (so a webhook answers in milliseconds, not after a connect timeout)."""
+        if time.monotonic() < self.down_until:
+            raise Unavailable()
+        try:
+            with self.store.transaction() as db:
+                self.spool.replay(db)
+                yield db
+        except SQLAlchemyError as exc:
+            self.down_until = time.monotonic() + self.config["DB_RETRY_SECONDS"]
+            log.error("database unavailable (%s); answering without it for %ss",
+                      type(exc).__name__, self.config["DB_RETRY_SECONDS"])
+            raise Unavailable() from exc
 
     def hash(self, number: str) -> str:
         return hash_number(self.config["HELPLINE_HASH_KEY"], number)
@@ -60,11 +92,20 @@ class Helpline:
         return context
 
     # -- texts ---------------------------------------------------------------------------
-    def text(self, number: str, body: str, now: datetime | None = None) -> Turn:
+    def text(self, number: str, body: str, message_sid: str = "",
+             now: datetime | None = None) -> Turn:
         """A text from anyone: a representative's commands and replies, or a texter's
-        message for the menu or for the representative they are chatting with."""
-        now = now or utcnow()
-        with self.store.transaction() as db:
+        message for the menu or for the representative they are chatting with. Answers
+        even with the database gone (see :meth:`offline_text`)."""
+        try:
+            return self._text(number, body, message_sid, now or utcnow())
+        except Unavailable:
+            return self.offline_text(number, body)
+
+    def _text(self, number: str, body: str, message_sid: str, now: datetime) -> Turn:
+        with self.transaction() as db:
+            if message_sid and not self.store.first_receipt(db, message_sid, now):
+                return Turn(state=self.engine.new_state(), listen=False)  # Twilio's retry
             roster = self.roster(db)
             rep = roster.find(number)
             if rep is not None:
@@ -73,10 +114,15 @@ class Helpline:
             contact = self.store.lock_contact(db, number_hash, now)
             conv = self.store.lock_conversation(db, SMS, number_hash, now)
             state = self.store.live_state(conv, now, self.config["SESSION_IDLE_MINUTES"])
-            if state is None:
-                self.record(db, SMS, ["contact"], now)
+            new = state is None
             state = dict(state or self.engine.new_state(contact.lang), opted_out=contact.opted_out)
             context = self.context(roster, now, number, SMS)
+            if self._over_limit(contact, now):
+                probe = self.engine.handle(state, Input("text", body), SMS, context)
+                if not any(e in KEYWORDS or e.startswith("crisis:") for e in probe.events):
+                    return self._limited(contact, state)
+            if new:
+                self.record(db, SMS, ["contact"], now)
             chat = roster.open_chat_of_texter(number_hash)
             if chat is not None and chat.status == ACTIVE:
                 turn = self._in_chat(roster, chat, state, body, context, now)
@@ -84,10 +130,47 @@ class Helpline:
                 turn = self.engine.handle(state, Input("text", body), SMS, context)
                 self._after_texter_turn(db, roster, turn, chat, number, number_hash, now)
             self.record(db, SMS, turn.events, now)
+            turn.state["turns"] = state.get("turns", 0) + 1
             conv.state, conv.updated_at = turn.state, now
             contact.lang, contact.opted_out = turn.state["lang"], turn.state["opted_out"]
             contact.updated_at = now
         return turn
+
+    def _over_limit(self, contact, now: datetime) -> bool:
+        """Per-number messages in a one-minute window, counted in the shared database."""
+        limit = self.config["RATE_LIMIT_PER_MINUTE"]
+        if not limit:
+            return False
+        if contact.window_start is None or now - contact.window_start >= timedelta(minutes=1):
+            contact.window_start, contact.window_count, contact.limit_noticed = now, 0, False
+        contact.window_count += 1
+        return contact.window_count > limit
+
+    def _limited(self, contact, state: dict) -> Turn:
+        """One notice, then silence, until the window passes."""
+        turn = Turn(state=state, listen=False)
+        if not contact.limit_noticed:
+            contact.limit_noticed = True
+            turn.say.append(self.content.text(state["lang"], "rate.limited", SMS))
+            turn.events.append("rate_limited")
+        return turn
+
+    def offline_text(self, number: str, body: str) -> Turn:
+        """The answer without a database: crisis words and carrier keywords as always (an
+        opt-out spooled to be saved), anything else an apology with the national numbers.
+        Also what ``/sms/fallback`` sends when Twilio could not reach ``/sms``."""
+        turn = self.engine.handle(None, Input("text", body), SMS, {"open": True})
+        keyword = next((e for e in turn.events if e in KEYWORDS), None)
+        if keyword in ("stop", "start") and number:
+            self.spool.add({"kind": "opt_out" if keyword == "stop" else "opt_in",
+                            "hash": self.hash(number)})
+        if keyword or any(e.startswith("crisis:") for e in turn.events):
+            return turn
+        return Turn(state=turn.state, say=[self.offline_message(SMS)], listen=False)
+
+    def offline_message(self, channel: str) -> str:
+        return "\n".join(self.content.text(code, "offline", channel)
+                         for code in self.content.languages)
 
     def _after_texter_turn(self, db, roster: Roster, turn: Turn, chat: Chat | None, number: str,
                            number_hash: str, now: datetime) -> None:
@@ -195,29 +278,54 @@ class Helpline:
             turn.outbox.append((texter, self.content.text(chat.lang, "chat.connected", SMS)))
 
     # -- calls ---------------------------------------------------------------------------
-    def call(self, call_sid: str, caller: str, inp: Input, now: datetime | None = None) -> Turn:
-        """One step of a call, keyed by CallSid; the caller is kept only as a hash."""
+    def call(self, call_sid: str, caller: str, inp: Input, step: int | None = None,
+             outcome=None, now: datetime | None = None) -> Turn | None:
+        """One step of a call, keyed by CallSid; the caller is kept only as a hash.
+
+        ``step`` is the turn the action URL was made for: a retried or stale request does
+        not act twice, it hears where the caller is. ``outcome(db, roster, conv, now)`` does
+        what an action URL reports (a dial ended, a recording) and says what happened next:
+        an Input, or HANGUP when the caller has gone. Without a database the caller hears
+        the national numbers (``None`` is returned only for a caller who has gone).
+        """
         now = now or utcnow()
-        with self.store.transaction() as db:
-            roster = self.roster(db)
-            if inp.kind == "start" and roster.find(caller) is not None:
-                return self._rep_call_menu(roster, now)
-            conv = self.store.lock_conversation(db, VOICE, call_sid, now)
-            if caller and not conv.caller_hash:
-                conv.caller_hash = self.hash(caller)
-            if conv.state is None:
-                self.record(db, VOICE, ["contact"], now)
-            turn = self.engine.handle(conv.state, inp, VOICE, self.context(roster, now, caller, VOICE))
-            if turn.action == "connect":
-                turn.ring = [(rep.id, number) for rep, number in roster.free_for_call(now)]
-                if not turn.ring:
-                    turn.action = "enqueue"
-                    conv.waiting_since = now
-            elif turn.action == "callback" and caller and conv.caller_hash:
-                self._save_callback(db, VOICE, conv.caller_hash, caller, turn.lang, now)
-            self.record(db, VOICE, turn.events, now)
-            conv.state, conv.updated_at = turn.state, now
-        return turn
+        try:
+            with self.transaction() as db:
+                roster = self.roster(db)
+                if inp.kind == "start" and roster.find(caller) is not None:
+                    return self._rep_call_menu(roster, now)
+                conv = self.store.lock_conversation(db, VOICE, call_sid, now)
+                state = conv.state
+                if step is not None and state is not None and step != state.get("turns", 0):
+                    inp = Input("start")
+                elif outcome is not None:
+                    inp = outcome(db, roster, conv, now)
+                    if inp == HANGUP:
+                        return None
+                if caller and not conv.caller_hash:
+                    conv.caller_hash = self.hash(caller)
+                if state is None:
+                    self.record(db, VOICE, ["contact"], now)
+                turn = self.engine.handle(state, inp, VOICE, self.context(roster, now, caller, VOICE))
+                if turn.action == "connect":
+                    turn.ring = [(rep.id, number) for rep, number in roster.free_for_call(now)]
+                    if not turn.ring:
+                        turn.action = "enqueue"
+                        conv.waiting_since = now
+                elif turn.action == "callback" and caller and conv.caller_hash:
+                    self._save_callback(db, VOICE, conv.caller_hash, caller, turn.lang, now)
+                self.record(db, VOICE, turn.events, now)
+                turn.state["turns"] = (state or {}).get("turns", 0) + 1
+                conv.state, conv.updated_at = turn.state, now
+            return turn
+        except Unavailable:
+            return self.offline_call()
+
+    def offline_call(self) -> Turn:
+        """Both languages' apology with the national numbers, listened for again and again
+        (the voice adapter loops it through ``/voice/fallback``) until the caller hangs up."""
+        return Turn(state=self.engine.new_state(), action="offline",
+                    say=[self.content.text(code, "offline", VOICE) for code in self.content.languages])
 
     def _rep_call_menu(self, roster: Roster, now: datetime) -> Turn:
         """A representative calling the helpline hears how many are waiting."""
@@ -230,9 +338,12 @@ class Helpline:
     def whisper_texts(self, caller_call_sid: str) -> list[str]:
         """What a representative hears on pick-up, with the caller's language if not ours."""
         texts = [self.staff_text("rep.whisper", VOICE)]
-        with self.store.transaction() as db:
-            conv = self.store.find_conversation(db, VOICE, caller_call_sid)
-            lang = (conv.state or {}).get("lang") if conv else None
+        try:
+            with self.transaction() as db:
+                conv = self.store.find_conversation(db, VOICE, caller_call_sid)
+                lang = (conv.state or {}).get("lang") if conv else None
+        except Unavailable:
+            lang = None
         if lang and lang != self.content.default and lang in self.content.languages:
             language = self.content.languages[lang].name
             texts.insert(0, self.staff_text("rep.whisper.language", VOICE, language=language))
@@ -242,68 +353,85 @@ class Helpline:
         """A representative pressed a key on the whisper: 1 takes the call."""
         if digits.strip() != "1" or not parent_call_sid:
             return False
-        with self.store.transaction() as db:
-            return self.roster(db).mark_on_call(rep_id, parent_call_sid, utcnow()) is not None
+        try:
+            with self.transaction() as db:
+                return self.roster(db).mark_on_call(rep_id, parent_call_sid, utcnow()) is not None
+        except Unavailable:
+            return True  # bridge the caller anyway: a person is better than a record
 
-    def dial_finished(self, call_sid: str, status: str) -> Turn:
+    def dial_finished(self, call_sid: str, status: str, step: int | None) -> Turn:
         """The <Dial> to representatives ended: a call somebody took ends politely; anything
         else leads to the voicemail / callback offer."""
-        with self.store.transaction() as db:
-            taken = self.roster(db).release_call(call_sid) is not None
-            outcome = "done" if taken and status == "completed" else "failed"
-            self.record(db, VOICE, ["answered" if outcome == "done" else "missed"], utcnow())
-        return self.call(call_sid, "", Input(outcome))
+        def outcome(db, roster, conv, now):
+            taken = roster.release_call(call_sid) is not None
+            done = taken and status == "completed"
+            self.record(db, VOICE, ["answered" if done else "missed"], now)
+            return Input("done" if done else "failed")
+        return self.call(call_sid, "", Input("failed"), step, outcome)
 
-    def queue_left(self, call_sid: str, result: str) -> Turn | None:
-        now = utcnow()
-        with self.store.transaction() as db:
-            conv = self.store.lock_conversation(db, VOICE, call_sid, now)
+    def queue_left(self, call_sid: str, result: str, step: int | None) -> Turn | None:
+        def outcome(db, roster, conv, now):
             waited = int((now - conv.waiting_since).total_seconds()) if conv.waiting_since else None
             conv.waiting_since = None
-            self.roster(db).release_call(call_sid)
+            roster.release_call(call_sid)
             self.record(db, VOICE, ["answered" if result == "bridged" else "missed"], now, waited)
-        if result == "hangup":
-            return None
-        return self.call(call_sid, "", Input("done" if result == "bridged" else "failed"))
+            if result == "hangup":
+                return HANGUP
+            return Input("done" if result == "bridged" else "failed")
+        return self.call(call_sid, "", Input("failed"), step, outcome)
+
+    def voicemail(self, call_sid: str, caller: str, url: str, sid: str, duration: int,
+                  step: int | None) -> Turn:
+        """Keep a recording's address and length (never the audio); an empty one is asked
+        for again. Without a database the record is spooled, never lost."""
+        def outcome(db, roster, conv, now):
+            if not url or duration < 1:
+                return Input("failed")
+            if db.query(Voicemail).filter_by(call_sid=call_sid).first() is None:
+                db.add(Voicemail(call_sid=call_sid, caller_hash=conv.caller_hash, recording_url=url,
+                                 recording_sid=sid or None, duration=duration,
+                                 lang=(conv.state or {}).get("lang", self.content.default),
+                                 created_at=now))
+            return Input("done")
+        turn = self.call(call_sid, caller, Input("failed"), step, outcome)
+        if turn.action == "offline" and url and duration >= 1:
+            self.spool.add({"kind": "voicemail", "call_sid": call_sid, "url": url, "sid": sid,
+                            "duration": duration, "lang": self.content.default,
+                            "caller_hash": self.hash(caller) if caller else None})
+        return turn
 
     def queue_wait_texts(self, call_sid: str, position: str) -> tuple[str, list[str]]:
-        now = utcnow()
-        with self.store.transaction() as db:
-            conv = self.store.lock_conversation(db, VOICE, call_sid, now)
-            conv.updated_at = now
-            lang = (conv.state or {}).get("lang", self.content.default)
+        lang = self.content.default
+        try:
+            with self.transaction() as db:
+                conv = self.store.find_conversation(db, VOICE, call_sid)
+                lang = (conv.state or {}).get("lang", lang) if conv else lang
+        except Unavailable:
+            pass
         texts = [self.content.text(lang, "queue.position", VOICE, position=position or "1"),
                  self.content.text(lang, "queue.leave", VOICE)]
         return lang, texts
 
     def take_next_caller(self, rep_number: str, rep_call_sid: str) -> bool:
-        with self.store.transaction() as db:
-            roster = self.roster(db)
-            rep = roster.find(rep_number)
-            if rep is None:
-                return False
-            roster.mark_on_call(rep.id, rep_call_sid, utcnow())
-            return True
+        try:
+            with self.transaction() as db:
+                roster = self.roster(db)
+                rep = roster.find(rep_number)
+                if rep is None:
+                    return False
+                roster.mark_on_call(rep.id, rep_call_sid, utcnow())
+                return True
+        except Unavailable:
+            return False
 
-    def rep_call_ended(self, rep_number: str, rep_call_sid: str) -> Turn:
-        with self.store.transaction() as db:
-            roster = self.roster(db)
-            roster.release_call(rep_call_sid)
-            return self._rep_call_menu(roster, utcnow())
-
-    def voicemail(self, call_sid: str, caller: str, url: str, sid: str, duration: int) -> Turn:
-        """Keep a recording's address and length (never the audio); an empty one is retried."""
-        if url and duration >= 1:
-            now = utcnow()
-            with self.store.transaction() as db:
-                conv = self.store.lock_conversation(db, VOICE, call_sid, now)
-                lang = (conv.state or {}).get("lang", self.content.default)
-                if db.query(Voicemail).filter_by(call_sid=call_sid).first() is None:
-                    db.add(Voicemail(call_sid=call_sid, caller_hash=conv.caller_hash, recording_url=url,
-                                     recording_sid=sid or None, duration=duration, lang=lang,
-                                     created_at=now))
-            return self.call(call_sid, caller, Input("done"))
-        return self.call(call_sid, caller, Input("failed"))
+    def rep_call_ended(self, rep_call_sid: str) -> Turn:
+        try:
+            with self.transaction() as db:
+                roster = self.roster(db)
+                roster.release_call(rep_call_sid)
+                return self._rep_call_menu(roster, utcnow())
+        except Unavailable:
+            return self.offline_call()
 
     def _save_callback(self, db, channel: str, caller_hash: str, number: str, lang: str,
                        now: datetime) -> None:

@@ -32,5 +32,15 @@ def incoming():
     if not number:
         abort(400, "From is missing")
     body = request.form.get("Body", "").replace("\x00", "")
-    turn = current_app.extensions["helpline"].text(number, body)
+    turn = current_app.extensions["helpline"].text(number, body, request.form.get("MessageSid", ""))
+    return twiml(render(turn))
+
+
+@bp.post("/sms/fallback")
+@twilio_signed
+def fallback():
+    """Twilio's "primary handler fails" URL: crisis words and carrier keywords answered,
+    anything else the national numbers; no database is touched."""
+    body = request.form.get("Body", "").replace("\x00", "")
+    turn = current_app.extensions["helpline"].offline_text(request.form.get("From", "").strip(), body)
     return twiml(render(turn))

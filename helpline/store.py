@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Integer, String, Text,
                         UniqueConstraint, create_engine, event, select, text)
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -35,6 +36,10 @@ class Contact(Base):
     lang: Mapped[str | None] = mapped_column(String(8))
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    # Rate limit: messages counted in a one-minute window, and whether the notice was sent.
+    window_start: Mapped[datetime | None] = mapped_column(DateTime)
+    window_count: Mapped[int] = mapped_column(Integer, default=0)
+    limit_noticed: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Conversation(Base):
@@ -114,6 +119,14 @@ class Callback(Base):
     done_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
+class Receipt(Base):
+    """A webhook already acted on (MessageSid), so Twilio's retry of it acts once."""
+
+    __tablename__ = "receipts"
+    sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
 class Event(Base):
     """What happened, for the staff's statistics: a name, a channel, a time and sometimes a
     number of seconds. Never who."""
@@ -142,18 +155,22 @@ class Store:
             event.listen(engine, "connect", _sqlite_connect)
             event.listen(engine, "begin", _sqlite_begin)
         else:
+            parsed = make_url(url)
+            options = f"{parsed.query.get('options', '')} -c statement_timeout={statement_timeout_ms}"
             engine = create_engine(
-                url, pool_pre_ping=True, pool_size=5, max_overflow=5,
-                pool_timeout=connect_timeout,
-                connect_args={"connect_timeout": connect_timeout,
-                              "options": f"-c statement_timeout={statement_timeout_ms}"})
+                parsed.difference_update_query(["options"]), pool_pre_ping=True, pool_size=5,
+                max_overflow=5, pool_timeout=connect_timeout,
+                connect_args={"connect_timeout": connect_timeout, "options": options.strip()})
         self.engine = engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)
 
-    def create_tables(self) -> bool:
-        """Make missing tables; False (logged) when the database cannot be reached."""
+    def migrate(self) -> bool:
+        """Bring the schema up to date; False (logged) when the database cannot be reached,
+        so the app still starts and answers from memory."""
+        from .migrate import upgrade
+
         try:
-            Base.metadata.create_all(self.engine)
+            upgrade(self.engine)
             return True
         except SQLAlchemyError as exc:
             log.error("database unavailable at start-up: %s", type(exc).__name__)
@@ -190,10 +207,19 @@ class Store:
     @staticmethod
     def lock_contact(db: Session, number_hash: str, now: datetime) -> Contact:
         db.execute(_insert(db)(Contact)
-                   .values(number_hash=number_hash, opted_out=False, updated_at=now)
+                   .values(number_hash=number_hash, opted_out=False, updated_at=now, window_count=0,
+                           limit_noticed=False)
                    .on_conflict_do_nothing(index_elements=["number_hash"]))
         return db.execute(select(Contact).where(Contact.number_hash == number_hash)
                           .with_for_update()).scalar_one()
+
+    @staticmethod
+    def first_receipt(db: Session, sid: str, now: datetime) -> bool:
+        """True the first time a webhook id is seen; False for Twilio's retries of it."""
+        inserted = db.execute(_insert(db)(Receipt).values(sid=sid[:64], at=now)
+                              .on_conflict_do_nothing(index_elements=["sid"])
+                              .returning(Receipt.sid)).first()
+        return inserted is not None
 
     @staticmethod
     def live_state(conv: Conversation, now: datetime, idle_minutes: int) -> dict | None:

@@ -54,10 +54,13 @@ class Speaker:
 def render(turn: Turn) -> VoiceResponse:
     config = current_app.config
     response = VoiceResponse()
+    if turn.action == "offline":
+        return offline(turn)
     speaker = Speaker(turn.lang)
+    step = turn.state.get("turns")
     if turn.action == "connect":
         speaker.say(response, turn.say)
-        dial = response.dial(action=url_for("voice.dial_status"), method="POST",
+        dial = response.dial(action=url_for("voice.dial_status", s=step), method="POST",
                              caller_id=helpline_number(), timeout=config["DIAL_TIMEOUT"])
         for rep_id, number in turn.ring:
             dial.number(number, url=url_for("voice.whisper", rep=rep_id,
@@ -66,12 +69,12 @@ def render(turn: Turn) -> VoiceResponse:
     elif turn.action == "enqueue":
         speaker.say(response, turn.say)
         response.enqueue(QUEUE, wait_url=url_for("voice.queue_wait"), wait_url_method="POST",
-                         action=url_for("voice.queue_left"), method="POST")
+                         action=url_for("voice.queue_left", s=step), method="POST")
     elif turn.action == "record":
         speaker.say(response, turn.say)
-        response.record(action=url_for("voice.recorded"), method="POST",
+        response.record(action=url_for("voice.recorded", s=step), method="POST",
                         max_length=VOICEMAIL_SECONDS, finish_on_key="#", play_beep=True, timeout=10)
-        response.redirect(url_for("voice.step"), method="POST")  # nothing recorded: ask again
+        response.redirect(url_for("voice.step", s=step), method="POST")  # nothing recorded
     elif turn.action == "hangup":
         speaker.say(response, turn.say)
         response.hangup()
@@ -82,12 +85,24 @@ def render(turn: Turn) -> VoiceResponse:
         response.hangup()
     else:
         gather = response.gather(
-            input="dtmf speech", action=url_for("voice.step"), method="POST", num_digits=1,
+            input="dtmf speech", action=url_for("voice.step", s=step), method="POST", num_digits=1,
             timeout=config["GATHER_TIMEOUT"], speech_timeout="auto", finish_on_key="",
             action_on_empty_result=True, language=speaker.locale,
             hints=", ".join(turn.hints) or None)
         speaker.say(gather, turn.say)
-        response.redirect(url_for("voice.step"), method="POST")
+        response.redirect(url_for("voice.step", s=step), method="POST")
+    return response
+
+
+def offline(turn: Turn) -> VoiceResponse:
+    """Each language's apology in its own voice, heard again until the caller hangs up;
+    it loops through /voice/fallback, which needs no database."""
+    response = VoiceResponse()
+    gather = response.gather(input="dtmf", num_digits=1, action=url_for("voice.fallback"),
+                             method="POST", timeout=3)
+    for code, text in zip(helpline().content.languages, turn.say):
+        Speaker(code).say(gather, [text])
+    response.redirect(url_for("voice.fallback"), method="POST")
     return response
 
 
@@ -100,10 +115,14 @@ def call_sid() -> str:
     return request.form.get("CallSid", "").strip()
 
 
+def step_of_url() -> int | None:
+    return request.args.get("s", type=int)
+
+
 def answer(inp: Input):
     sid = call_sid()
     if sid:
-        turn = helpline().call(sid, request.form.get("From", ""), inp)
+        turn = helpline().call(sid, request.form.get("From", ""), inp, step_of_url())
     else:
         turn = helpline().engine.handle(None, inp, VOICE)
     return twiml(render(turn))
@@ -124,7 +143,7 @@ def step():
 @bp.post("/voice/dial-status")
 @twilio_signed
 def dial_status():
-    turn = helpline().dial_finished(call_sid(), request.form.get("DialCallStatus", ""))
+    turn = helpline().dial_finished(call_sid(), request.form.get("DialCallStatus", ""), step_of_url())
     return twiml(render(turn))
 
 
@@ -179,7 +198,7 @@ def queue_key():
 @bp.post("/voice/queue/left")
 @twilio_signed
 def queue_left():
-    turn = helpline().queue_left(call_sid(), request.form.get("QueueResult", ""))
+    turn = helpline().queue_left(call_sid(), request.form.get("QueueResult", ""), step_of_url())
     return twiml(render(turn) if turn else VoiceResponse())
 
 
@@ -190,7 +209,7 @@ def recorded():
     turn = helpline().voicemail(call_sid(), request.form.get("From", ""),
                                 request.form.get("RecordingUrl", ""),
                                 request.form.get("RecordingSid", ""),
-                                int(duration) if duration.isdigit() else 0)
+                                int(duration) if duration.isdigit() else 0, step_of_url())
     return twiml(render(turn))
 
 
@@ -211,4 +230,11 @@ def rep_take():
 @bp.post("/voice/rep/after")
 @twilio_signed
 def rep_after():
-    return twiml(render(helpline().rep_call_ended(request.form.get("From", ""), call_sid())))
+    return twiml(render(helpline().rep_call_ended(call_sid())))
+
+
+@bp.post("/voice/fallback")
+@twilio_signed
+def fallback():
+    """Twilio's "primary handler fails" URL: the national numbers, with no database."""
+    return twiml(offline(helpline().offline_call()))

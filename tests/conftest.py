@@ -2,9 +2,14 @@
 request it posts with the real RequestValidator, as Twilio does."""
 from __future__ import annotations
 
+import functools
+import os
+import uuid
 import xml.etree.ElementTree as ET
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import SQLAlchemyError
 from cryptography.fernet import Fernet
 from twilio.request_validator import RequestValidator
 
@@ -22,17 +27,56 @@ def settings(tmp_path, **overrides) -> dict:
         "HELPLINE_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "SECRET_KEY": "test-secret",
         "DATABASE_URL": f"sqlite:///{tmp_path}/helpline.sqlite3",
+        "SPOOL_PATH": f"{tmp_path}/spool.jsonl",
         "HELPLINE_DEV_MODE": False,
     }
     base.update(overrides)
     return base
 
 
+PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@functools.cache
+def postgres_available() -> bool:
+    try:
+        with create_engine(PG_URL, connect_args={"connect_timeout": 2}).connect():
+            return True
+    except SQLAlchemyError:
+        return False
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """Every app test runs on SQLite and on the machine's real PostgreSQL, each PostgreSQL
+    test in a schema of its own that is dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/helpline.sqlite3"
+        return
+    if not postgres_available():
+        pytest.skip(f"PostgreSQL is not reachable at {PG_URL} (.ci/run starts it)")
+    schema = f"test_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
 @pytest.fixture
-def make_app(tmp_path):
+def make_app(tmp_path, database_url):
+    apps = []
+
     def make(**overrides):
-        return create_app(settings(tmp_path, **overrides))
-    return make
+        app = create_app(settings(tmp_path, **{"DATABASE_URL": database_url, **overrides}))
+        apps.append(app)
+        return app
+    yield make
+    for app in apps:
+        if "helpline" in app.extensions:
+            app.extensions["helpline"].store.engine.dispose()
 
 
 @pytest.fixture
@@ -55,7 +99,7 @@ class Twilio:
                                 **kwargs)
 
     def sms(self, body: str | None, number: str = TEXTER, **extra):
-        data = {"From": number, "To": "+15555550100", "MessageSid": "SM" + "0" * 32, **extra}
+        data = {"From": number, "To": "+15555550100", "MessageSid": "SM" + uuid.uuid4().hex, **extra}
         if body is not None:
             data["Body"] = body
         return self.post("/sms", data)
