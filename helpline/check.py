@@ -114,6 +114,7 @@ class Project:
     flows: dict[str, Flow] = field(default_factory=dict)   # display file -> flow
     lines: dict[str, dict[str, int]] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+    broken: set[tuple[str, str]] = field(default_factory=set)   # (language, key) not loaded
 
     def add(self, level: str, file: str, key: str, message: str, path: str | None = None):
         line = self.lines.get(file, {}).get(path if path is not None else key)
@@ -218,6 +219,7 @@ def load_language(project: Project, folder: Path) -> Language:
             try:
                 lang.entries[key] = content_module._entry(path, key, raw)
             except ContentError as exc:
+                project.broken.add((code, key))
                 project.add(ERROR, file, key, _without_prefix(str(exc), f"{path.name}: {key}: "))
     words_path = folder / "words.yaml"
     data = read_yaml(project, words_path, f"{label}/words.yaml") if words_path.exists() else {}
@@ -342,8 +344,9 @@ def _usable(flow: Flow, name: str) -> bool:
 
 def ways_home(flow: Flow) -> set[str]:
     """Nodes from which the home node can be reached: by options, ``then``, ``silence``,
-    command gotos, the ``menu`` or ``back`` command, or the end of a series (which goes
-    back where the series was chosen from)."""
+    ``otherwise``, command gotos, the ``menu`` or ``back`` command, or the end of a series
+    without ``then`` (which goes back where it was chosen from: the node whose option leads
+    there; home when it is where a conversation starts)."""
     if _usable(flow, "menu") or _usable(flow, "back"):
         return set(flow.nodes)
     parents: dict[str, set[str]] = defaultdict(set)
@@ -351,7 +354,7 @@ def ways_home(flow: Flow) -> set[str]:
         for target in targets(node):
             parents[target].add(node.id)
     command_targets = {c.goto for c in flow.commands.values() if c.goto and _usable(flow, c.name)}
-    entry_points = command_targets | set(flow.start.values()) | {flow.crisis_then}
+    entry_points = set(flow.start.values()) | {flow.crisis_then}
     edges: dict[str, set[str]] = {}
     for node in flow.nodes.values():
         out = set(targets(node)) | command_targets
@@ -509,7 +512,7 @@ def check_languages_match(project: Project, crisis_words: set[str]) -> None:
             if attr == "words" and key in crisis_words:
                 continue   # reported by check_crisis_words, with what it means
             for code, lang in langs.items():
-                if key in getattr(lang, attr):
+                if key in getattr(lang, attr) or (code, key) in project.broken:
                     continue
                 file = fixed_file or langs[owner].entries[key].file
                 project.add(ERROR, f"{project.content_label}/{code}/{file}", key,

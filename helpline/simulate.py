@@ -8,8 +8,9 @@ functions like a real text or call, and the TwiML that comes back is read the wa
 reads it (a ``<Gather>``'s action gets the next key, a ``<Dial>`` rings, and so on).
 
 The app is built again by ``create_app`` with the same settings but a throwaway SQLite file
-(unless a database is given), a signing token of its own and no Twilio account, so nothing
-real is touched and nothing can be sent.
+(unless a database is given) and throwaway files (``*_PATH`` settings, such as the spool), a
+signing token of its own and no Twilio account, so nothing real is touched and nothing can
+be sent.
 
 Voice input: a key (``1``, ``0``, ``*``, ``#``; ``12`` presses 1 then 2), ``say: words`` to
 speak, an empty line for silence; ``answer`` when the call rings representatives or waits
@@ -26,6 +27,7 @@ from contextlib import contextmanager
 from typing import Callable, Iterable
 from urllib.parse import urlsplit
 
+from flask import Flask
 from twilio.request_validator import RequestValidator
 
 from .check import segment_summary, spoken_seconds
@@ -84,11 +86,12 @@ def throwaway_app(app, *, lang: str | None = None, database: str | None = None,
     roster = [n.strip() for n in str(overrides.get("HELPLINE_REPRESENTATIVES") or "").split(",")]
     overrides["HELPLINE_REPRESENTATIVES"] = ",".join(
         dict.fromkeys(n for n in roster + list(representatives) if n))
-    folder = None
-    if database is None:
-        folder = tempfile.mkdtemp(prefix="helpline-simulate-")
-        database = f"sqlite:///{folder}/simulate.sqlite3"
-    overrides["DATABASE_URL"] = database
+    folder = tempfile.mkdtemp(prefix="helpline-simulate-")
+    overrides["DATABASE_URL"] = database or f"sqlite:///{folder}/simulate.sqlite3"
+    # Files the app writes next to its database go to the throwaway folder too, so a real
+    # spool of records waiting for the database is never read or emptied here.
+    for key in [k for k in overrides if k.endswith("_PATH") and k not in Flask.default_config]:
+        overrides[key] = f"{folder}/{key.lower()}"
     sim = None
     quiet = logging.getLogger("alembic")   # its migration notes are not the conversation
     level = quiet.level
@@ -105,8 +108,7 @@ def throwaway_app(app, *, lang: str | None = None, database: str | None = None,
         store = sim.extensions.get("helpline").store if sim is not None else None
         if store is not None:
             store.engine.dispose()
-        if folder:
-            shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class Texter:

@@ -1,0 +1,405 @@
+"""`flask --app helpline check`: broken flows and content, each reported with file and key."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+from flask.cli import FlaskGroup
+
+from helpline import check, cli, create_app
+from helpline.content import ContentError
+from helpline.flows import FlowError
+
+from .conftest import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+FLASK = ROOT / ".venv" / "bin" / "flask"
+
+
+class Copy:
+    """content/ and flows/ copied into a temporary folder, to be broken on purpose."""
+
+    def __init__(self, tmp_path: Path):
+        self.content = tmp_path / "content"
+        self.flows = tmp_path / "flows"
+        shutil.copytree(ROOT / "content", self.content, ignore=shutil.ignore_patterns("*.md"))
+        shutil.copytree(ROOT / "flows", self.flows)
+
+    def file(self, rel: str) -> Path:
+        return self.content.parent / rel
+
+    def replace(self, rel: str, old: str, new: str) -> None:
+        path = self.file(rel)
+        text = path.read_text(encoding="utf-8")
+        assert old in text, f"{old!r} is not in {rel}"
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    def set_entry(self, rel: str, key: str, text: str, voice: str | None = None,
+                  sources: str | None = "[samhsa]") -> None:
+        """Replace an entry (key, text, voice, sources lines) with a new one."""
+        path = self.file(rel)
+        lines = path.read_text(encoding="utf-8").splitlines()
+        start = lines.index(f"{key}:") if f"{key}:" in lines else next(
+            i for i, line in enumerate(lines) if line.startswith(f"{key}:"))
+        end = start + 1
+        while end < len(lines) and lines[end].startswith("  "):
+            end += 1
+        block = [f"{key}:", f"  text: {json.dumps(text, ensure_ascii=False)}"]
+        if voice:
+            block.append(f"  voice: {json.dumps(voice, ensure_ascii=False)}")
+        if sources:
+            block.append(f"  sources: {sources}")
+        lines[start:end] = block
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    def findings(self, level: str | None = None) -> list[check.Finding]:
+        found = check.run(self.content, self.flows, "en")
+        return [f for f in found if level is None or f.level == level]
+
+
+@pytest.fixture
+def copy(tmp_path):
+    return Copy(tmp_path)
+
+
+def only(findings, file=None, key=None, contains=None):
+    """The one finding that matches; fails with everything found when there isn't one."""
+    hits = [f for f in findings
+            if (file is None or f.file == file) and (key is None or f.key == key)
+            and (contains is None or contains in f.message)]
+    assert len(hits) == 1, "\n".join(map(str, findings))
+    return hits[0]
+
+
+# -- the shipped content -------------------------------------------------------------------------
+
+def test_shipped_content_has_no_errors():
+    errors = [f for f in check.run(ROOT / "content", ROOT / "flows", "en") if f.level == "error"]
+    assert errors == [], "\n".join(map(str, errors))
+
+
+def test_an_untouched_copy_has_no_errors(copy):
+    assert copy.findings("error") == []
+
+
+# -- references ----------------------------------------------------------------------------------
+
+def test_unknown_node(copy):
+    copy.replace("flows/main.yaml", "{label: option.facts, words: facts, goto: facts}",
+                 "{label: option.facts, words: facts, goto: factz}")
+    found = only(copy.findings("error"), "flows/main.yaml", "nodes.main.options[1].goto")
+    assert "unknown node 'factz'" in found.message and "did you mean 'facts'" in found.message
+    assert found.line and "goto: factz" in copy.file("flows/main.yaml").read_text().splitlines()[found.line - 1]
+
+
+def test_unknown_text_key(copy):
+    copy.replace("flows/main.yaml", "pieces: [facts.one_use,", "pieces: [facts.one_usee,")
+    found = only(copy.findings("error"), "flows/main.yaml", "nodes.facts.pieces[1]")
+    assert "text 'facts.one_usee' is in no language's content" in found.message
+    assert "did you mean 'facts.one_use'" in found.message
+
+
+def test_unknown_then_and_home(copy):
+    copy.replace("flows/main.yaml", "home: main", "home: mian")
+    found = only(copy.findings("error"), "flows/main.yaml", "home")
+    assert "unknown node 'mian'" in found.message
+
+
+def test_a_language_missing_a_key_the_other_has(copy):
+    copy.replace("content/es/facts.yaml", "facts.naloxone:", "facts.naloxona:")
+    errors = copy.findings("error")
+    es = only(errors, "content/es/facts.yaml", "facts.naloxone")
+    assert "missing in Español (es): content/en/facts.yaml has it" in es.message
+    en = only(errors, "content/en/facts.yaml", "facts.naloxona")
+    assert "missing in English (en): content/es/facts.yaml has it" in en.message
+
+
+def test_a_language_missing_a_word_list_or_a_source(copy):
+    copy.replace("content/es/words.yaml", "sources: [fuentes", "fuentes: [fuentes")
+    copy.replace("content/en/sources.yaml", "dpa:", "drug_policy:")
+    errors = copy.findings("error")
+    assert "missing in Español (es)" in only(errors, "content/es/words.yaml", "sources").message
+    only(errors, "content/en/sources.yaml", "dpa", "missing in English (en)")
+
+
+def test_a_node_no_path_reaches(copy):
+    copy.replace("flows/main.yaml", "nodes:\n",
+                 "nodes:\n  orphan:\n    type: series\n    pieces: [facts.one_use]\n\n")
+    found = only(copy.findings("error"), "flows/main.yaml", "nodes.orphan")
+    assert "no path reaches this node" in found.message
+
+
+def test_a_menu_with_no_way_back_to_the_top(copy):
+    copy.replace("flows/main.yaml", '  menu: {digits: ["#", "9"], words: menu}\n', "")
+    copy.replace("flows/main.yaml", "  back: {words: back}\n", "")
+    errors = copy.findings("error")
+    found = only(errors, "flows/main.yaml", "nodes.crisis_offer")
+    assert "no way back to the main menu ('main')" in found.message
+    # a series goes back where it was chosen from, so the facts lead back to the top
+    assert not [f for f in errors if f.key == "nodes.facts"]
+
+
+def test_the_menu_command_alone_is_a_way_back(copy):
+    copy.replace("flows/main.yaml", "  back: {words: back}\n", "")
+    assert not [f for f in copy.findings("error") if "no way back" in f.message]
+
+
+def test_no_way_to_a_person_is_reported_not_a_crash(copy):
+    copy.replace("flows/main.yaml", '  person: {digits: ["0"], words: person, goto: person}\n', "")
+    found = only(copy.findings("error"), "flows/main.yaml", contains="no way to a person")
+    assert found.key == "commands"
+
+
+def test_several_problems_in_one_run(copy):
+    copy.replace("flows/main.yaml", "goto: treatment}", "goto: treatmnt}")
+    copy.replace("content/es/facts.yaml", "forms.dopamine:", "forms.dopamina:")
+    copy.set_entry("content/en/facts.yaml", "facts.tolerance", "x " * 400, sources="[nida]")
+    errors = copy.findings("error")
+    only(errors, "flows/main.yaml", "nodes.main.options[3].goto")
+    only(errors, "content/es/facts.yaml", "forms.dopamine")
+    only(errors, "content/en/facts.yaml", "facts.tolerance", "too long for SMS")
+
+
+# -- files an editor may get wrong ----------------------------------------------------------------
+
+def test_yaml_that_does_not_load_names_the_line(copy):
+    copy.replace("content/en/facts.yaml", 'text: "Can one use lead to addiction? It can.',
+                 'text: Can one use lead to addiction? It can: "yes.')
+    found = only(copy.findings("error"), "content/en/facts.yaml", contains="not valid YAML")
+    assert found.line == 4
+
+
+def test_a_key_written_twice(copy):
+    path = copy.file("content/en/facts.yaml")
+    path.write_text(path.read_text() + 'facts.one_use:\n  text: "again"\n  sources: [nida]\n')
+    found = only(copy.findings("error"), "content/en/facts.yaml", "facts.one_use", "written twice")
+    assert "first on line 3" in found.message
+
+
+def test_an_unknown_field_and_an_unknown_source(copy):
+    copy.replace("content/en/facts.yaml", "  sources: [nida, dpa]\nfacts.dependence:",
+                 "  source: [nida, dpa]\nfacts.dependence:")
+    copy.replace("content/en/facts.yaml", "sources: [nida]\nfacts.naloxone:",
+                 "sources: [nidaa]\nfacts.naloxone:")
+    errors = copy.findings("error")
+    assert "unknown field(s) ['source']" in only(errors, key="facts.one_use").message
+    found = only(errors, "content/en/facts.yaml", "facts.tolerance", "unknown source")
+    assert "'nidaa' (did you mean 'nida'?)" in found.message
+
+
+def test_a_broken_placeholder(copy):
+    copy.replace("content/en/menus.yaml", '"({n}/{total}) Reply MORE', '"({n/{total}) Reply MORE')
+    only(copy.findings("error"), "content/en/menus.yaml", "prompt.series_more", "placeholder")
+
+
+def test_a_file_that_is_not_read(copy):
+    copy.file("content/en/extra.yml").write_text('facts.extra: "x"\n')
+    only(copy.findings("warning"), "content/en/extra.yml", contains="only files ending in .yaml")
+
+
+# -- SMS length ----------------------------------------------------------------------------------
+
+def test_over_four_segments_is_an_error(copy):
+    copy.set_entry("content/en/facts.yaml", "facts.one_use", "Plain words. " * 60,
+                   sources="[nida, dpa]")
+    errors = copy.findings("error")
+    entry = only(errors, "content/en/facts.yaml", "facts.one_use")
+    assert "too long for SMS (GSM-7, 6 segments" in entry.message
+    reply = only(errors, "flows/main.yaml", "nodes.facts.pieces[1]")
+    assert "in English (en)" in reply.message and "facts.one_use" in reply.message
+
+
+def test_over_two_segments_is_a_warning_naming_the_characters_that_forced_ucs2(copy):
+    copy.set_entry("content/en/facts.yaml", "facts.dependence",
+                   "One use can’t make your body physically dependent. " * 3,
+                   sources="[nida, dpa]")
+    assert copy.findings("error") == []
+    found = only(copy.findings("warning"), "content/en/facts.yaml", "facts.dependence")
+    assert "UCS-2, 3 segments" in found.message
+    assert "UCS-2 because of '’' (right single quotation mark; use ' instead)" in found.message
+
+
+def test_what_a_texter_receives_is_checked_as_composed(copy):
+    # Alone, the menu's intro is one segment; with the welcome and the options it is four.
+    copy.set_entry("content/en/menus.yaml", "menu.main.intro",
+                   "Reply with a number, or a word such as FACTS or TREATMENT, and we will "
+                   "answer. Every answer is free and private, and nothing you write is kept. ",
+                   voice="Main menu.", sources=None)
+    warnings = copy.findings("warning")
+    assert not [f for f in warnings if f.key == "menu.main.intro"]
+    first = only(warnings, "flows/main.yaml", "start.sms", "in English (en)")
+    assert "the first reply to a new texter (welcome + 'main')" in first.message
+    assert "3 segments" in first.message
+
+
+def test_verbose_information_gives_every_sms_texts_encoding():
+    info = [f for f in check.run(ROOT / "content", ROOT / "flows") if f.level == "info"]
+    found = only(info, "content/en/facts.yaml", "facts.one_use", "SMS text")
+    assert "GSM-7, 1 segment" in found.message
+
+
+# -- what a caller hears ---------------------------------------------------------------------------
+
+def test_voice_urls_symbols_and_digit_runs(copy):
+    copy.set_entry("content/en/facts.yaml", "facts.tolerance",
+                   "Treatment works & people recover. Call 911 or see findtreatment.gov.",
+                   sources="[nida]")
+    found = only(copy.findings("warning"), "content/en/facts.yaml", "facts.tolerance",
+                 "web address")
+    assert "(findtreatment.gov)" in found.message and "add a 'voice' wording" in found.message
+    only(copy.findings("warning"), "content/en/facts.yaml", "facts.tolerance", "the symbol &")
+    only(copy.findings("warning"), "content/en/facts.yaml", "facts.tolerance", "'9 1 1'")
+
+
+def test_a_voice_variant_is_what_is_checked_when_there_is_one(copy):
+    copy.set_entry("content/en/facts.yaml", "facts.tolerance", "See findtreatment.gov.",
+                   voice="Treatment works.", sources="[nida]")
+    assert not [f for f in copy.findings("warning")
+                if f.key == "facts.tolerance" and "caller" in f.message]
+    copy.set_entry("content/en/facts.yaml", "facts.tolerance", "See findtreatment.gov.",
+                   sources="[nida]")
+    only(copy.findings("warning"), "content/en/facts.yaml", "facts.tolerance", "web address")
+
+
+def test_texts_only_texters_get_are_not_checked_for_voice(copy):
+    # keyword.help answers HELP by SMS; facts.tolerance is also read to callers
+    for key, rel in (("keyword.help", "content/en/safety.yaml"),
+                     ("facts.tolerance", "content/en/facts.yaml")):
+        copy.set_entry(rel, key, "Help: see findtreatment.gov.", sources="[samhsa]")
+    warnings = copy.findings("warning")
+    only(warnings, "content/en/facts.yaml", "facts.tolerance", "web address")
+    assert not [f for f in warnings if f.key == "keyword.help" and "caller" in f.message]
+
+
+def test_over_thirty_seconds_spoken_is_a_warning(copy):
+    copy.set_entry("content/en/facts.yaml", "facts.naloxone", "Naloxone can help.",
+                   voice="Naloxone can reverse an opioid overdose. " * 15, sources="[samhsa]")
+    found = only(copy.findings("warning"), "content/en/facts.yaml", "facts.naloxone", "seconds")
+    assert "about 36 seconds spoken ('voice', at 150 words a minute" in found.message
+
+
+# -- sources and crisis words --------------------------------------------------------------------
+
+def test_a_fact_without_a_source(copy):
+    copy.replace("content/en/facts.yaml", "  sources: [nida, dpa]\nfacts.dependence:",
+                 "facts.dependence:")
+    found = only(copy.findings("error"), "content/en/facts.yaml", "facts.one_use")
+    assert "a fact without a source (its key starts with facts.)" in found.message
+    assert "nida, dpa, samhsa, lifeline988" in found.message
+
+
+def test_a_crisis_answer_without_a_source(copy):
+    copy.replace("content/es/safety.yaml", "  sources: [samhsa]\ncrisis.suicide:", "crisis.suicide:")
+    found = only(copy.findings("error"), "content/es/safety.yaml", "crisis.overdose")
+    assert "a fact without a source (it answers a crisis)" in found.message
+
+
+def test_prompts_are_not_facts_but_a_phone_number_wants_a_source(copy):
+    copy.set_entry("content/en/menus.yaml", "menu.sub.footer",
+                   "BACK to go back, or call 1-800-662-4357.", voice="Press 9.", sources=None)
+    assert copy.findings("error") == []
+    found = only(copy.findings("warning"), "content/en/menus.yaml", "menu.sub.footer")
+    assert "gives the number 1-800-662-4357 but names no source" in found.message
+    assert not [f for f in copy.findings() if f.key == "crisis.offer" and "source" in f.message]
+
+
+def test_crisis_word_lists_in_every_language(copy):
+    text = copy.file("content/es/words.yaml").read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if not line.startswith("crisis.suicide:")]
+    copy.file("content/es/words.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    copy.replace("content/en/words.yaml", "crisis.overdose: [", "crisis.overdose: []\nunused: [")
+    errors = copy.findings("error")
+    missing = only(errors, "content/es/words.yaml", "crisis.suicide")
+    assert "missing: the crisis words for 'suicide' in Español (es)" in missing.message
+    empty = only(errors, "content/en/words.yaml", "crisis.overdose")
+    assert "empty: the crisis words for 'overdose' in English (en)" in empty.message
+
+
+# -- the command, and starting up on broken content -------------------------------------------------
+
+def flask_cli(tmp_path, **overrides) -> FlaskGroup:
+    """The `flask` command line, building the app as `flask --app helpline` does."""
+    return FlaskGroup(create_app=lambda: create_app(settings(tmp_path, **overrides)))
+
+
+def test_check_command_on_the_shipped_content(tmp_path):
+    app = create_app(settings(tmp_path))
+    result = app.test_cli_runner().invoke(args=["check"])
+    assert result.exit_code == 0, result.output
+    assert "0 errors" in result.output and "info:" not in result.output
+    verbose = app.test_cli_runner().invoke(args=["check", "--verbose"])
+    assert "info: content/en/facts.yaml:3: facts.one_use: SMS text: GSM-7, 1 segment" in verbose.output
+
+
+def test_check_command_reports_broken_content_the_app_cannot_start_with(tmp_path, copy):
+    copy.replace("flows/main.yaml", "goto: forms}", "goto: formz}")
+    copy.replace("content/es/facts.yaml", "facts.tolerance:", "facts.tolerancia:")
+    group = flask_cli(tmp_path, CONTENT_DIR=str(copy.content), FLOWS_DIR=str(copy.flows))
+    result = CliRunner().invoke(group, ["check"])
+    assert result.exit_code == 1, result.output
+    assert re.search(r"^error: flows/main\.yaml:\d+: nodes\.main\.options\[2\]\.goto: "
+                     r"unknown node 'formz' \(did you mean 'forms'\?\)$", result.output, re.M)
+    assert "error: content/es/facts.yaml" in result.output and "facts.tolerance" in result.output
+    assert "errors" in result.output.splitlines()[-1]
+
+
+def test_simulate_refuses_broken_content_and_points_to_check(tmp_path, copy):
+    copy.replace("flows/main.yaml", "goto: forms}", "goto: formz}")
+    group = flask_cli(tmp_path, CONTENT_DIR=str(copy.content), FLOWS_DIR=str(copy.flows))
+    result = CliRunner().invoke(group, ["simulate", "sms"], input="hi\n")
+    assert result.exit_code != 0
+    assert "unknown node 'formz'" in result.output and "flask --app helpline check" in result.output
+
+
+def test_outside_a_command_broken_content_fails_fast(tmp_path, copy):
+    copy.replace("flows/main.yaml", "goto: forms}", "goto: formz}")
+    with pytest.raises(FlowError, match="unknown node 'formz'"):
+        create_app(settings(tmp_path, FLOWS_DIR=str(copy.flows)))
+    copy.replace("content/en/facts.yaml", "sources: [nida]\nfacts.naloxone:", "sources: [x]\nfacts.naloxone:")
+    with pytest.raises(ContentError, match="unknown source 'x'"):
+        create_app(settings(tmp_path, CONTENT_DIR=str(copy.content)))
+
+
+def test_flask_run_fails_fast_too(tmp_path, copy):
+    copy.replace("flows/main.yaml", "goto: forms}", "goto: formz}")
+    with click.Context(click.Command("run"), info_name="run"):
+        with pytest.raises(FlowError):
+            create_app(settings(tmp_path, FLOWS_DIR=str(copy.flows)))
+
+
+def test_under_another_command_the_app_serves_nothing_and_keeps_the_error(tmp_path, copy):
+    copy.replace("flows/main.yaml", "goto: forms}", "goto: formz}")
+    with click.Context(click.Command("check"), info_name="check"):
+        app = create_app(settings(tmp_path, FLOWS_DIR=str(copy.flows)))
+    assert isinstance(app.extensions[cli.LOAD_ERROR], FlowError)
+    assert "helpline" not in app.extensions
+    assert app.test_client().post("/sms", data={"From": "+15555550123"}).status_code == 404
+
+
+@pytest.mark.skipif(not FLASK.exists(), reason="needs the project's .venv (make install)")
+@pytest.mark.parametrize("broken", [False, True])
+def test_the_real_command_with_dev_mode_and_no_env_file(tmp_path, copy, broken):
+    """As CI runs it: `HELPLINE_DEV_MODE=1 flask --app helpline check`, no .env, no secrets."""
+    if broken:
+        copy.replace("flows/main.yaml", "goto: forms}", "goto: formz}")
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("HELPLINE_", "TWILIO_", "FLASK_", "DATABASE_URL", "SECRET_KEY"))}
+    env.update(HELPLINE_DEV_MODE="1", FLASK_SKIP_DOTENV="1", LOG_LEVEL="WARNING",
+               DATABASE_URL=f"sqlite:///{tmp_path}/cli.sqlite3",
+               HELPLINE_SPOOL_PATH=f"{tmp_path}/spool.jsonl",
+               HELPLINE_CONTENT_DIR=str(copy.content), HELPLINE_FLOWS_DIR=str(copy.flows))
+    result = subprocess.run([str(FLASK), "--app", "helpline", "check"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    if broken:
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert "unknown node 'formz'" in result.stdout
+    else:
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "0 errors" in result.stdout
