@@ -1,0 +1,242 @@
+"""Scale out and stay up: concurrency, retries, rate limits, fallbacks, a database that
+disappears, size limits, migrations, and logs that never hold a number or a message."""
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from datetime import timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, func, select, text, update
+
+from helpline import create_app
+from helpline.store import Base, Contact, Conversation, Event, Voicemail, utcnow
+
+from .conftest import CALLER, PG_URL, TEXTER, Twilio, postgres_available, settings, twiml
+from .pgproxy import PgProxy
+
+
+def body_of(response) -> str:
+    assert response.status_code == 200, response.data
+    return "\n".join(m.text or "" for m in twiml(response).iter("Message"))
+
+
+# -- concurrency and retries --------------------------------------------------------------------
+
+def test_simultaneous_messages_from_one_number_lose_no_update(make_app):
+    """Threads post at the same moment; every turn must be counted in the saved state."""
+    helpline = make_app(RATE_LIMIT_PER_MINUTE=0).extensions["helpline"]
+    helpline.text(TEXTER, "hi")
+    barrier = threading.Barrier(8)
+    errors = []
+
+    def send():
+        barrier.wait()
+        try:
+            for _ in range(3):
+                helpline.text(TEXTER, "more")
+        except Exception as exc:  # noqa: BLE001 - the assertion below reports it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=send) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with helpline.store.transaction() as db:
+        conv = db.execute(select(Conversation)).scalar_one()
+        assert conv.state["turns"] == 1 + 8 * 3
+        assert db.execute(select(func.count()).select_from(Contact)).scalar_one() == 1
+
+
+def test_a_message_twilio_delivers_twice_acts_once(app, twilio):
+    twilio.text("hi")
+    data = {"From": TEXTER, "Body": "3", "MessageSid": "SM" + "d" * 32}
+    first = body_of(twilio.post("/sms", data))
+    again = twilio.post("/sms", data)
+    assert "Outpatient" in first
+    assert body_of(again) == ""
+    with app.extensions["helpline"].store.transaction() as db:
+        assert db.execute(select(Conversation.state)).scalar_one()["turns"] == 2
+        assert db.execute(select(func.count()).select_from(Event)
+                          .where(Event.name == "choice:treatment")).scalar_one() == 1
+
+
+def test_a_call_step_twilio_delivers_twice_acts_once(twilio):
+    sid = "CA" + "9" * 32
+    root = twiml(twilio.post("/voice", {"CallSid": sid}))
+    action = root.find("Gather").get("action")
+    twiml(twilio.post(action, {"CallSid": sid}))  # silence: on to the main menu
+    main = twiml(twilio.post("/voice/step?s=2", {"CallSid": sid, "Digits": "3"}))
+    assert "Treatment works" in " ".join(s.text for s in main.iter("Say"))
+    retry = twiml(twilio.post("/voice/step?s=2", {"CallSid": sid, "Digits": "3"}))
+    spoken = " ".join(s.text for s in retry.iter("Say"))
+    assert "Treatment works" in spoken and "Sorry" not in spoken  # repeated, not chosen again
+
+
+# -- rate limit ---------------------------------------------------------------------------------
+
+def test_rate_limit_one_notice_then_silence_but_crisis_and_stop_always(make_app):
+    app = make_app(RATE_LIMIT_PER_MINUTE=5)
+    twilio = Twilio(app.test_client())
+    for _ in range(5):
+        assert twilio.text("hello") != ""
+    assert "pause replies for a minute" in twilio.text("hello")
+    assert twilio.text("hello") == ""
+    assert twilio.text("1") == ""
+    assert "call 911 now" in twilio.text("he is not breathing")
+    assert "opted out" in twilio.text("STOP")
+    assert "opted back in" in twilio.text("START")
+    with app.extensions["helpline"].store.transaction() as db:
+        db.execute(update(Contact).values(window_start=utcnow() - timedelta(minutes=2)))
+    assert "Reply with a number" in twilio.text("menu")
+
+
+def test_rate_limit_is_per_number(make_app):
+    app = make_app(RATE_LIMIT_PER_MINUTE=2)
+    twilio = Twilio(app.test_client())
+    for _ in range(3):
+        twilio.text("hi")
+    assert twilio.text("hi") == ""
+    assert twilio.text("hi", "+15555550777") != ""
+
+
+# -- fallbacks ----------------------------------------------------------------------------------
+
+def test_sms_fallback_is_signed_static_and_has_the_national_numbers(make_app, tmp_path):
+    app = make_app()
+    app.extensions["helpline"].store.engine.dispose()
+    app.extensions["helpline"].store.engine = create_engine("sqlite:////nonexistent/dir/x.db")
+    twilio = Twilio(app.test_client())
+    assert app.test_client().post("/sms/fallback", data={"From": TEXTER}).status_code == 403
+    reply = body_of(twilio.post("/sms/fallback", {"From": TEXTER, "Body": "hi"}))
+    assert "988" in reply and "1-800-662-4357" in reply and "988" in reply.split("\n")[1]
+    assert "call 911 now" in body_of(twilio.post("/sms/fallback", {"From": TEXTER, "Body": "overdose"}))
+
+
+def test_voice_fallback_never_hangs_up(app):
+    twilio = Twilio(app.test_client())
+    assert app.test_client().post("/voice/fallback", data={"CallSid": "CA1"}).status_code == 403
+    root = twiml(twilio.post("/voice/fallback", {"CallSid": "CA1"}))
+    says = list(root.iter("Say"))
+    assert {s.get("language") for s in says} == {"en-US", "es-US"}
+    assert "1 8 0 0, 6 6 2, 4 3 5 7" in says[0].text and "9 8 8" in says[0].text
+    assert root.find("Gather").get("action") == "/voice/fallback"
+    assert root.find("Redirect").text == "/voice/fallback"
+    assert root.find("Hangup") is None
+
+
+def test_stop_at_the_fallback_is_spooled_and_saved_later(app):
+    twilio = Twilio(app.test_client())
+    assert "opted out" in body_of(twilio.post("/sms/fallback", {"From": TEXTER, "Body": "STOP"}))
+    assert twilio.text("hi") == ""  # the next webhook that reaches the database saves it
+    with app.extensions["helpline"].store.transaction() as db:
+        assert db.execute(select(Contact.opted_out)).scalar_one() is True
+
+
+# -- the database goes away ---------------------------------------------------------------------
+
+def test_app_starts_and_answers_with_no_database(tmp_path):
+    app = create_app(settings(tmp_path, DATABASE_URL="postgresql://postgres@127.0.0.1:1/none"))
+    twilio = Twilio(app.test_client())
+    started = time.monotonic()
+    reply = twilio.text("hi")
+    assert "988" in reply and "1-800-662-4357" in reply
+    assert "call 911 now" in twilio.text("overdose")
+    root = twiml(twilio.post("/voice", {"CallSid": "CA1", "From": CALLER}))
+    assert root.find("Gather") is not None and root.find("Hangup") is None
+    assert time.monotonic() - started < 2
+    assert app.test_client().get("/healthz").status_code == 503
+
+
+@pytest.mark.skipif(not postgres_available(), reason="PostgreSQL is not running (.ci/run starts it)")
+def test_database_killed_mid_conversation(tmp_path):
+    proxy = PgProxy().start()
+    schema = f"test_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{proxy.port}/test?options=-csearch_path%3D{schema}"
+    try:
+        app = create_app(settings(tmp_path, DATABASE_URL=url, DB_RETRY_SECONDS=1))
+        twilio = Twilio(app.test_client())
+        assert "Reply with a number" in twilio.text("hi")
+        assert "Outpatient" in twilio.text("3")
+        sid = "CA" + "k" * 32
+        twiml(twilio.post("/voice", {"CallSid": sid, "From": CALLER}))
+
+        proxy.kill()
+        started = time.monotonic()
+        assert "988" in twilio.text("1")
+        assert "call 911 now" in twilio.text("my friend overdosed")
+        assert "opted out" in twilio.text("STOP")
+        root = twiml(twilio.post("/voice/step?s=1", {"CallSid": sid, "Digits": "1"}))
+        assert root.find("Gather") is not None and root.find("Hangup") is None
+        root = twiml(twilio.post("/voice/recorded", {"CallSid": sid, "From": CALLER,
+                                                     "RecordingUrl": "https://api.twilio.com/RE9",
+                                                     "RecordingDuration": "12"}))
+        assert root.find("Hangup") is None
+        assert time.monotonic() - started < 2 * 5
+        assert app.test_client().get("/healthz").status_code == 503
+
+        proxy.revive()
+        time.sleep(1.1)
+        assert twilio.text("menu") == ""  # the STOP sent during the outage holds
+        with app.extensions["helpline"].store.transaction() as db:
+            assert db.execute(select(Contact.opted_out)).scalar_one() is True
+            assert db.execute(select(Voicemail.recording_url)).scalar_one() == "https://api.twilio.com/RE9"
+        assert app.test_client().get("/healthz").status_code == 200
+        app.extensions["helpline"].store.engine.dispose()
+    finally:
+        proxy.kill()
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+# -- limits, schema, logs -----------------------------------------------------------------------
+
+def test_oversized_requests_get_413(make_app):
+    app = make_app(MAX_CONTENT_LENGTH=2048)
+    twilio = Twilio(app.test_client())
+    assert twilio.sms("x" * 4000).status_code == 413
+
+
+def test_migrations_match_the_models(app):
+    with app.extensions["helpline"].store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == [], "models changed without a migration: flask --app helpline db revision"
+
+
+def test_migrating_twice_is_harmless(app):
+    from helpline.migrate import upgrade
+
+    upgrade(app.extensions["helpline"].store.engine)
+
+
+def test_a_whole_conversation_leaves_no_number_or_message_in_the_logs(make_app, caplog):
+    caplog.set_level("DEBUG")
+    rep = "+15555550901"
+    app = make_app(HELPLINE_REPRESENTATIVES=rep)
+    twilio = Twilio(app.test_client())
+    secret = "my private words 4471"
+    for body in ["hi", secret, "3", "0"]:
+        twilio.text(body)
+    twilio.sms("STATUS", rep)
+    twilio.sms("NEXT", rep)
+    twilio.text(secret)
+    twilio.sms("a private reply 9913", rep)
+    twilio.sms("DONE", rep)
+    twilio.text("STOP")
+    sid = "CA" + "p" * 32
+    twilio.post("/voice", {"CallSid": sid, "From": CALLER})
+    twilio.post("/voice/step", {"CallSid": sid, "From": CALLER, "SpeechResult": secret})
+    twilio.post("/voice/step", {"CallSid": sid, "From": CALLER, "Digits": "0"})
+    twilio.client.post("/sms", data={"From": TEXTER, "Body": secret},
+                       headers={"X-Twilio-Signature": "bad"})
+    for needle in [TEXTER, TEXTER[2:], CALLER, CALLER[2:], rep, rep[2:], "4471", "9913", "private"]:
+        assert needle not in caplog.text, needle
