@@ -64,7 +64,7 @@ def simulate_command(channel, lang, number, representatives, script, database) -
     if error is not None:
         raise click.ClickException(
             f"{error}\nThe content or flows are broken: run `flask --app helpline check`.")
-    stream = script or click.get_text_stream("stdin")
+    stream = script or sys.stdin
     interactive = script is None and stream.isatty()
     try:
         with simulator.throwaway_app(current_app, lang=lang, database=database,

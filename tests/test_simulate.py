@@ -1,0 +1,185 @@
+"""`flask --app helpline simulate sms|voice`: scripted conversations in both languages and
+channels, through the same webhooks, Helpline and render functions as a real text or call."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import create_engine, func, select
+
+from helpline import create_app
+from helpline import sms as sms_module
+from helpline import voice as voice_module
+from helpline.conversation import Helpline
+from helpline.security import hash_number
+from helpline.store import Contact, Conversation
+
+from .conftest import settings
+
+REP = "+15555550901"
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = create_app(settings(tmp_path))
+    yield app
+    app.extensions["helpline"].store.engine.dispose()
+
+
+def simulate(app, *args, script: str):
+    result = app.test_cli_runner().invoke(args=["simulate", *args], input=script)
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    return result.output
+
+
+# -- SMS -----------------------------------------------------------------------------------------
+
+def test_sms_in_english_shows_each_reply_with_its_segments(app):
+    out = simulate(app, "sms", script="hi\n1\nmore\nBACK\nzzz\n")
+    assert out.startswith("\n> hi\nHi, this is the Heroin & Opioid Helpline.")
+    assert "1 Facts about heroin\n" in out
+    assert "[GSM-7, 2 segments, 244 characters]" in out
+    assert "> 1\nCan one use lead to addiction? It can." in out
+    assert "(2/4) Reply MORE for the next" in out
+    assert "> zzz\nSorry, I didn't get that.\nReply with a number:" in out
+
+
+def test_sms_in_spanish_names_what_forced_ucs2(app):
+    out = simulate(app, "sms", "--lang", "es", script="hola\n1\n")
+    content = app.extensions["helpline"].content
+    assert f"> hola\n{content.text('es', 'welcome')}\n" in out
+    assert re.search(r"\[UCS-2, \d segments, \d+ characters; UCS-2 because of 'í'", out)
+    assert f"> 1\n{content.text('es', 'facts.one_use')}\n" in out
+
+
+def test_sms_switching_language_mid_conversation(app):
+    out = simulate(app, "sms", script="hi\nESPAÑOL\nENGLISH\n")
+    assert "> ESPAÑOL\nHola, esta es la Línea" in out
+    assert "> ENGLISH\nHi, this is the Heroin & Opioid Helpline" in out
+
+
+def test_sms_crisis_words_come_first(app):
+    out = simulate(app, "sms", script="i think my friend took too much, overdose\n")
+    assert "\nIf someone may be overdosing, call 911 now." in out
+
+
+def test_a_script_file(app, tmp_path):
+    script = tmp_path / "conversation.txt"
+    script.write_text("hi\n3\n1\n", encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["simulate", "sms", "--script", str(script)])
+    assert result.exit_code == 0, result.output
+    assert "> 1\nOutpatient rehab: you get treatment while living at home" in result.output
+
+
+def test_no_banner_or_prompt_when_not_at_a_terminal(app):
+    out = simulate(app, "sms", script="hi\n")
+    assert "Type a message" not in out and "Ctrl-D" not in out
+    assert out.splitlines()[:2] == ["", "> hi"]
+
+
+# -- representatives, by SMS -----------------------------------------------------------------------
+
+def test_from_a_representatives_number_plays_their_side(app):
+    out = simulate(app, "sms", "--representative", REP, "--from", REP, script="STATUS\nhi\n")
+    assert "> STATUS\nYou're on duty. Waiting: 0 texters, 0 callers." in out
+    assert "Helpline commands: ON, OFF, STATUS" in out
+
+
+def test_a_texter_and_a_representative_share_a_database(app, tmp_path):
+    database = f"sqlite:///{tmp_path}/shared.sqlite3"
+    texter = simulate(app, "sms", "--representative", REP, "--database", database,
+                      script="hi\n0\n")
+    assert "A person will text you back here soon." in texter
+    assert f"to {REP}:\nTexter #" in texter and "wants a person (English)" in texter
+    rep = simulate(app, "sms", "--from", REP, "--representative", REP, "--database", database,
+                   script="NEXT\nHello, I'm here.\n")
+    assert "> NEXT\nYou're chatting with #" in rep
+    assert "to +15555550142:\nHello, I'm here.\n" in rep
+
+
+# -- voice ---------------------------------------------------------------------------------------
+
+def test_voice_in_english_keys_speech_and_silence(app):
+    out = simulate(app, "voice", script="1\n3\n\nsay: medication\n#\n")
+    assert out.startswith("(call from +15555550142 connected)\n[voice Polly.Joanna, en-US]\n"
+                          "Say: Thanks for calling the heroin and opioid helpline.")
+    assert "Gather: waits 6 s for 1 key or speech (en-US)" in out
+    assert "> 1\nSay: Main menu.\nSay: For facts about heroin and addiction, press 1." in out
+    assert "> \nSay: Sorry, I didn't get that." in out
+    assert "> say: medication\nSay: Medication assisted treatment combines a medicine" in out
+    assert out.rstrip().endswith("(the caller hangs up)")
+
+
+def test_voice_in_spanish_by_pressing_2_and_by_lang(app):
+    pressed = simulate(app, "voice", script="2\n")
+    assert "> 2\n[voice Polly.Lupe, es-US]\nSay: Menú principal." in pressed
+    started = simulate(app, "voice", "--lang", "es", script="\n1\n")
+    assert "[voice Polly.Lupe, es-US]\nSay: Gracias por llamar" in started
+    assert "Gather: waits 6 s for 1 key or speech (es-US)" in started
+    first_fact = app.extensions["helpline"].content.text("es", "facts.one_use", "voice")
+    assert f"> 1\nSay: {first_fact}\n" in started
+
+
+def test_several_keys_on_one_line_are_pressed_one_after_another(app):
+    out = simulate(app, "voice", script="13\n")
+    assert "(presses 1)" in out and "(presses 3)" in out
+    assert "Say: Treatment works, and there is more than one kind." in out
+
+
+def test_a_call_rings_a_representative_who_answers(app):
+    out = simulate(app, "voice", "--representative", REP, script="1\n0\nanswer\n")
+    assert "Say: Connecting you with a person now." in out
+    assert f"Dial: rings {REP}" in out
+    assert f"  to {REP}: Say: Helpline caller waiting. Press 1 to accept." in out
+    assert f"  ({REP} presses 1)" in out
+    assert "Hangup: the call ends" in out
+
+
+def test_nobody_answers_and_a_message_is_left(app):
+    out = simulate(app, "voice", "--representative", REP,
+                   script="1\n0\n\n1\nsay: please call me\n")
+    assert "(nobody answers)" in out
+    assert "Record: a beep" in out
+    assert "Say: Thank you. Your message is saved" in out
+
+
+# -- the same path as the webhooks, on a database of its own ----------------------------------------
+
+def test_goes_through_the_webhooks_helpline_and_render(app, monkeypatch):
+    calls = []
+
+    def spy(name, original):
+        def wrapped(*args, **kwargs):
+            calls.append(name)
+            return original(*args, **kwargs)
+        return wrapped
+
+    monkeypatch.setattr(Helpline, "text", spy("Helpline.text", Helpline.text))
+    monkeypatch.setattr(Helpline, "call", spy("Helpline.call", Helpline.call))
+    monkeypatch.setattr(sms_module, "render", spy("sms.render", sms_module.render))
+    monkeypatch.setattr(voice_module, "render", spy("voice.render", voice_module.render))
+    simulate(app, "sms", script="hi\n")
+    assert calls == ["Helpline.text", "sms.render"]
+    calls.clear()
+    simulate(app, "voice", script="1\n")
+    assert calls == ["Helpline.call", "voice.render"] * 2
+
+
+def test_a_throwaway_database_unless_one_is_given(app, tmp_path):
+    simulate(app, "sms", "--from", "+15555550177", script="hi\nESPAÑOL\n")
+    with app.extensions["helpline"].store.transaction() as db:
+        assert db.execute(select(func.count()).select_from(Conversation)).scalar_one() == 0
+    database = f"sqlite:///{tmp_path}/kept.sqlite3"
+    simulate(app, "sms", "--from", "+15555550177", "--database", database, script="ESPAÑOL\n")
+    engine = create_engine(database)
+    with engine.connect() as conn:
+        lang = conn.execute(select(Contact.lang).where(Contact.number_hash == hash_number(
+            app.config["HELPLINE_HASH_KEY"], "+15555550177"))).scalar_one()
+    engine.dispose()
+    assert lang == "es"
+
+
+def test_an_unknown_language_is_refused(app):
+    result = app.test_cli_runner().invoke(args=["simulate", "sms", "--lang", "fr"], input="hi\n")
+    assert result.exit_code != 0
+    assert "no language 'fr': there are en, es" in result.output
