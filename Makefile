@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: run test install install-dev
+.PHONY: run test check install install-dev
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	@test -f .env || { cp .env.example .env; echo "created .env from .env.example"; }
 	$(BIN)/flask --app helpline run --port $${PORT:-5000}
+
+# Check flows/ and content/ before anything reaches a texter or caller (content/README.md).
+check: install
+	$(BIN)/flask --app helpline check $(CHECK_ARGS)
 
 # pytest exits 5 when it collected no tests: that is a failure here, never a pass.
 test: install-dev
