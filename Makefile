@@ -26,7 +26,7 @@ run: install
 
 # Check flows/ and content/ before anything reaches a texter or caller (content/README.md).
 check: install
-	$(BIN)/flask --app helpline check $(CHECK_ARGS)
+	LOG_LEVEL=$${LOG_LEVEL:-WARNING} $(BIN)/flask --app helpline check $(CHECK_ARGS)
 
 # pytest exits 5 when it collected no tests: that is a failure here, never a pass.
 test: install-dev
