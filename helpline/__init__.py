@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import cli
 from . import config as settings
+from . import staff  # imported early: its tables must be known before store.migrate()
 from .content import Content, ContentError
 from .conversation import Helpline
 from .engine import Engine
@@ -58,6 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     for module in (sms, voice, health):
         app.register_blueprint(module.bp)
     cli.register(app)
+    staff.init_app(app)
     return app
 
 

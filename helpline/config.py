@@ -67,6 +67,7 @@ def from_environment(env, instance_path: str) -> dict:
         "HELPLINE_HASH_KEY": env.get("HELPLINE_HASH_KEY", ""),
         "HELPLINE_ENCRYPTION_KEY": env.get("HELPLINE_ENCRYPTION_KEY", ""),
         "SECRET_KEY": env.get("SECRET_KEY", ""),
+        "STAFF_COOKIE_SECURE": _bool(env.get("STAFF_COOKIE_SECURE"), True),
         "DATABASE_URL": database_url(env.get("DATABASE_URL"), instance_path),
         "DB_CONNECT_TIMEOUT": _number(env, "DB_CONNECT_TIMEOUT", 2),
         "DB_STATEMENT_TIMEOUT_MS": _number(env, "DB_STATEMENT_TIMEOUT_MS", 1500),

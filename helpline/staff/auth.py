@@ -1,0 +1,128 @@
+"""Staff accounts: passwords, sessions, the sign-in limit and the audit log.
+
+Passwords are hashed with werkzeug's ``generate_password_hash``. A session is Flask's signed
+cookie holding the account id, its ``session_token`` and the sign-in time; every request
+checks all three against the database, so sign-out and ``staff remove`` take effect at once
+and no session lives longer than ``SESSION_HOURS`` even while the page keeps polling.
+"""
+from __future__ import annotations
+
+import functools
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .models import AuditLog, LoginAttempt, StaffUser
+
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+FAILURE_KEEP = timedelta(days=1)
+SESSION_HOURS = 12
+MIN_PASSWORD = 12
+
+
+class AccountError(ValueError):
+    pass
+
+
+def normal_email(email: str) -> str:
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
+        raise AccountError(f"'{email}' is not an email address")
+    return email
+
+
+def check_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"a password needs at least {MIN_PASSWORD} characters")
+    return password
+
+
+def add_user(db: Session, email: str, password: str, now: datetime) -> StaffUser:
+    """A new account, or a disabled one enabled again with this password. An active
+    account is refused: its password is changed only by removing and adding it."""
+    email, password = normal_email(email), check_password(password)
+    user = db.execute(select(StaffUser).where(StaffUser.email == email)).scalar_one_or_none()
+    if user is not None and user.active:
+        raise AccountError(f"{email} already has an account")
+    if user is None:
+        user = StaffUser(email=email, created_at=now)
+        db.add(user)
+    user.password_hash = generate_password_hash(password)
+    user.active, user.session_token = True, secrets.token_hex(16)
+    db.flush()
+    return user
+
+
+def disable_user(db: Session, email: str) -> StaffUser | None:
+    user = db.execute(select(StaffUser).where(StaffUser.email == normal_email(email))).scalar_one_or_none()
+    if user is not None:
+        user.active, user.session_token = False, secrets.token_hex(16)
+    return user
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return generate_password_hash(secrets.token_hex(8))
+
+
+def authenticate(db: Session, email: str, password: str) -> StaffUser | None:
+    """The active account with this email and password. An unknown email costs the same
+    hashing time as a known one, so timing does not tell which emails have accounts."""
+    user = db.execute(select(StaffUser).where(StaffUser.email == email)).scalar_one_or_none()
+    known = user is not None and user.active
+    ok = check_password_hash(user.password_hash if known else _dummy_hash(), password)
+    return user if ok and known else None
+
+
+def too_many_failures(db: Session, email: str, ip: str, now: datetime) -> bool:
+    """MAX_FAILURES failed sign-ins for this email, or from this address, in the window."""
+    since = now - FAILURE_WINDOW
+    for column, value in ((LoginAttempt.email, email), (LoginAttempt.ip, ip)):
+        count = db.execute(select(func.count()).select_from(LoginAttempt)
+                           .where(column == value, LoginAttempt.at > since)).scalar_one()
+        if count >= MAX_FAILURES:
+            return True
+    return False
+
+
+def record_failure(db: Session, email: str, ip: str, now: datetime) -> None:
+    db.execute(delete(LoginAttempt).where(LoginAttempt.at < now - FAILURE_KEEP))
+    db.add(LoginAttempt(at=now, email=email[:254], ip=ip[:45]))
+
+
+def clear_failures(db: Session, email: str, ip: str) -> None:
+    db.execute(delete(LoginAttempt).where(or_(LoginAttempt.email == email, LoginAttempt.ip == ip)))
+
+
+def session_user(db: Session, data, now: datetime) -> StaffUser | None:
+    """The account a session cookie belongs to, if it is still valid."""
+    try:
+        user_id, token = int(data["staff"]), str(data["token"])
+        since = datetime.fromisoformat(data["since"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if now - since > timedelta(hours=SESSION_HOURS):
+        return None
+    user = db.get(StaffUser, user_id)
+    if user is None or not user.active or not secrets.compare_digest(user.session_token, token):
+        return None
+    return user
+
+
+def start_session(session, user: StaffUser, now: datetime) -> None:
+    session.clear()  # nothing from before sign-in carries over (session fixation)
+    session.permanent = True
+    session.update(staff=user.id, token=user.session_token, since=now.isoformat())
+
+
+def end_sessions(user: StaffUser) -> None:
+    user.session_token = secrets.token_hex(16)
+
+
+def audit(db: Session, user: StaffUser | None, action: str, now: datetime) -> None:
+    """One line of the audit log; never a phone number, only what was done to which row."""
+    db.add(AuditLog(at=now, staff_id=user.id if user else None, action=action[:80]))
