@@ -2,6 +2,9 @@
 
 - ``check``: :mod:`helpline.check` on the configured ``flows/`` and ``content/``.
 - ``simulate sms|voice``: :mod:`helpline.simulate`, a conversation in the terminal.
+- ``reps add|remove|list|on|off``: the roster of representatives (:mod:`helpline.reps`).
+- ``db upgrade|revision``: schema migrations (:mod:`helpline.migrate`).
+- ``purge --older-than 30d``: retention (:mod:`helpline.retention`).
 
 ``create_app`` calls :func:`register`. When the content or flows are broken the app still
 gets these commands (so ``check`` can say what is wrong) and ``LOAD_ERROR`` holds the error.
@@ -15,14 +18,149 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from . import check as checks
+from . import migrate, retention
 from . import simulate as simulator
+from .reps import RosterError
+from .store import utcnow
 
 LOAD_ERROR = "helpline.load_error"
 
 
 def register(app) -> None:
-    for command in (check_command, simulate_command):
+    for command in (check_command, simulate_command, reps_group, db_group, purge_command):
         app.cli.add_command(command)
+
+
+def _require_content() -> None:
+    error = current_app.extensions.get(LOAD_ERROR)
+    if error is not None:
+        raise click.ClickException(
+            f"{error}\nThe content or flows are broken: run `flask --app helpline check`.")
+
+
+def _helpline():
+    _require_content()
+    return current_app.extensions["helpline"]
+
+
+@click.group("reps")
+def reps_group() -> None:
+    """Representatives: who is rung for calls and told about texters."""
+
+
+@reps_group.command("add")
+@click.argument("number")
+@click.option("--name", help="How the staff console shows them (never their number).")
+@click.option("--off", "off_duty", is_flag=True, help="Add them off duty.")
+@with_appcontext
+def reps_add(number: str, name: str | None, off_duty: bool) -> None:
+    """Add a representative by E.164 number, e.g. +15551234567."""
+    helpline = _helpline()
+    try:
+        with helpline.store.transaction() as db:
+            rep, created = helpline.roster(db).add(number, name, utcnow(), on_duty=not off_duty)
+            rep_id = rep.id
+    except RosterError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{'added' if created else 'already on the roster'}: representative #{rep_id}")
+
+
+@reps_group.command("remove")
+@click.argument("number")
+@with_appcontext
+def reps_remove(number: str) -> None:
+    """Remove a representative; a chat they had open is ended."""
+    helpline = _helpline()
+    try:
+        with helpline.store.transaction() as db:
+            removed = helpline.roster(db).remove(number)
+    except RosterError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not removed:
+        raise click.ClickException("no representative has that number")
+    click.echo("removed")
+
+
+@reps_group.command("list")
+@with_appcontext
+def reps_list() -> None:
+    """Everyone on the roster: duty, calls, and only the last two digits of a number."""
+    helpline = _helpline()
+    with helpline.store.transaction() as db:
+        roster = helpline.roster(db)
+        for rep in roster.all():
+            number = roster.number_of(rep) or "??"
+            busy = ", on a call" if rep.on_call else ""
+            click.echo(f"#{rep.id}\t{rep.name or '-'}\t...{number[-2:]}\t"
+                       f"{'on duty' if rep.on_duty else 'off duty'}{busy}")
+
+
+def _set_duty(number: str, on_duty: bool) -> None:
+    helpline = _helpline()
+    try:
+        with helpline.store.transaction() as db:
+            rep = helpline.roster(db).find(number)
+            if rep is None:
+                raise click.ClickException("no representative has that number")
+            rep.on_duty = on_duty
+    except RosterError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo("on duty" if on_duty else "off duty")
+
+
+@reps_group.command("on")
+@click.argument("number")
+@with_appcontext
+def reps_on(number: str) -> None:
+    """Put a representative on duty."""
+    _set_duty(number, True)
+
+
+@reps_group.command("off")
+@click.argument("number")
+@with_appcontext
+def reps_off(number: str) -> None:
+    """Take a representative off duty."""
+    _set_duty(number, False)
+
+
+@click.group("db")
+def db_group() -> None:
+    """The database schema (Alembic migrations)."""
+
+
+@db_group.command("upgrade")
+@with_appcontext
+def db_upgrade() -> None:
+    """Apply every migration not yet applied (the Procfile's release step runs this)."""
+    migrate.upgrade(_helpline().store.engine)
+    click.echo("database schema is up to date")
+
+
+@db_group.command("revision")
+@click.option("-m", "--message", required=True, help="What the change is, in a few words.")
+@with_appcontext
+def db_revision(message: str) -> None:
+    """For developers: write a migration for what changed in helpline/store.py's models."""
+    migrate.revision(_helpline().store.engine, message)
+
+
+@click.command("purge")
+@click.option("--older-than", "older_than", default=None, metavar="AGE",
+              help="e.g. 30d or 12h (default: RETENTION_DAYS days).")
+@with_appcontext
+def purge_command(older_than: str | None) -> None:
+    """Delete conversations and records past retention; opt-outs are kept."""
+    helpline = _helpline()
+    try:
+        age = retention.parse_age(older_than or f"{current_app.config['RETENTION_DAYS']}d")
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    with helpline.store.transaction() as db:
+        counts, recordings = retention.purge(db, age, utcnow())
+    deleted = sum(helpline.api.delete_recording(sid) for sid in recordings)
+    click.echo(", ".join(f"{name}: {count}" for name, count in counts.items())
+               + f"; recordings deleted at Twilio: {deleted} of {len(recordings)}")
 
 
 @click.command("check")
@@ -60,10 +198,7 @@ def check_command(verbose: bool) -> None:
 @with_appcontext
 def simulate_command(channel, lang, number, representatives, script, database) -> None:
     """Text or call the helpline in the terminal: what would be sent or spoken, no Twilio."""
-    error = current_app.extensions.get(LOAD_ERROR)
-    if error is not None:
-        raise click.ClickException(
-            f"{error}\nThe content or flows are broken: run `flask --app helpline check`.")
+    _require_content()
     stream = script or sys.stdin
     interactive = script is None and stream.isatty()
     try:

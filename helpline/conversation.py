@@ -19,6 +19,7 @@ from .reps import ACTIVE, E164, WAITING, Roster, parse_command
 from .security import Vault, hash_number
 from .spool import Spool
 from .store import Callback, Chat, Event, Receipt, Representative, Store, Voicemail, utcnow
+from .twilio_api import TwilioApi
 
 log = logging.getLogger(__name__)
 KEYWORDS = ("stop", "start", "help")
@@ -38,6 +39,8 @@ class Helpline:
         self.vault = Vault(config["HELPLINE_ENCRYPTION_KEY"])
         self.hours = Hours.parse(config["HELPLINE_HOURS"], config["HELPLINE_TIMEZONE"])
         self.spool = Spool(config["SPOOL_PATH"])
+        self.api = TwilioApi(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"],
+                             config["HELPLINE_NUMBER"], config["TWILIO_API_BASE"])
         self.down_until = 0.0
 
     @contextmanager
