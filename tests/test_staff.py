@@ -1,0 +1,350 @@
+"""The staff console through Flask's test client: sign-in, CSRF, the sign-in limit, and
+what each page shows and does (and, as much, what it must not show)."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, text, update
+from werkzeug.security import check_password_hash
+
+from helpline.staff.models import AuditLog, LoginAttempt, StaffUser
+from helpline.store import Callback, Chat, Conversation, Event, Representative, Voicemail, utcnow
+
+REP_A, REP_B = "+15555550901", "+15555550942"
+EMAIL, PASSWORD = "sam@example.org", "a long enough passphrase"
+CALLBACK_NUMBER = "+15555550177"
+
+
+@pytest.fixture
+def app(make_app):
+    app = make_app(HELPLINE_REPRESENTATIVES=f"{REP_A},{REP_B}")
+    add_account(app)
+    return app
+
+
+def add_account(app, email=EMAIL, password=PASSWORD):
+    result = app.test_cli_runner().invoke(args=["staff", "add", email, "--password-stdin"],
+                                          input=password + "\n")
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def db(app):
+    return app.extensions["helpline"].store.transaction()
+
+
+def token_from(response) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', response.get_data(as_text=True))
+    assert match, "no CSRF token in the form"
+    return match.group(1)
+
+
+class Console:
+    """A browser stand-in: takes the CSRF token from the page's own form, as a browser does."""
+
+    def __init__(self, app, ip="192.0.2.10"):
+        self.client = app.test_client()
+        self.ip = ip
+
+    def get(self, path):
+        return self.client.get(path, environ_base={"REMOTE_ADDR": self.ip})
+
+    def post(self, path, data=None, page="/staff/login"):
+        data = {"csrf_token": token_from(self.get(page)), **(data or {})}
+        return self.client.post(path, data=data, environ_base={"REMOTE_ADDR": self.ip})
+
+    def login(self, email=EMAIL, password=PASSWORD, **data):
+        return self.post("/staff/login", {"email": email, "password": password, **data})
+
+    def signed_in(self) -> bool:
+        return self.get("/staff").status_code == 200
+
+
+@pytest.fixture
+def console(app):
+    console = Console(app)
+    assert console.login().status_code == 302
+    return console
+
+
+def audit_actions(app) -> list[str]:
+    with db(app) as session:
+        return list(session.execute(select(AuditLog.action).order_by(AuditLog.id)).scalars())
+
+
+# -- accounts and signing in -------------------------------------------------------------------
+
+def test_every_console_route_needs_an_account(app):
+    """Checked over the URL map, so a route added later without protection fails here."""
+    client = Console(app)
+    token = token_from(client.get("/staff/login"))
+    routes = [r for r in app.url_map.iter_rules()
+              if r.endpoint.startswith("staff.") and r.endpoint not in ("staff.login", "staff.static")]
+    assert len(routes) >= 9
+    for rule in routes:
+        path = rule.build({name: 1 for name in rule.arguments})[1]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.client.open(path, method=method, data={"csrf_token": token, "on": "0"})
+            if rule.endpoint == "staff.live":
+                assert response.status_code == 401
+            else:
+                assert response.status_code == 302, (method, path)
+                assert response.headers["Location"].startswith("/staff/login?next=")
+    with db(app) as session:
+        assert all(session.execute(select(Representative.on_duty)).scalars())
+    assert client.get("/staff/login").status_code == 200
+
+
+def test_staff_add_asks_twice_hidden_and_keeps_only_a_hash(make_app):
+    app = make_app()
+    runner = app.test_cli_runner()
+    mismatch = runner.invoke(args=["staff", "add", "kim@example.org"],
+                             input="first passphrase\nother passphrase\n"
+                                   "first passphrase\nfirst passphrase\n")
+    assert mismatch.exit_code == 0, mismatch.output
+    assert "do not match" in mismatch.output and "first passphrase" not in mismatch.output
+    with db(app) as session:
+        user = session.execute(select(StaffUser)).scalar_one()
+    assert user.email == "kim@example.org" and "first passphrase" not in user.password_hash
+    assert check_password_hash(user.password_hash, "first passphrase")
+    again = runner.invoke(args=["staff", "add", "KIM@example.org", "--password-stdin"],
+                          input="another passphrase\n")
+    assert again.exit_code == 1 and "already has an account" in again.output
+    short = runner.invoke(args=["staff", "add", "lee@example.org", "--password-stdin"],
+                          input="short\n")
+    assert short.exit_code == 1 and "at least 12 characters" in short.output
+
+
+def test_sign_in_cookie_is_httponly_secure_and_samesite_lax(app, make_app):
+    response = Console(app).login()
+    assert response.status_code == 302 and response.headers["Location"] == "/staff"
+    cookie = response.headers["Set-Cookie"]
+    for flag in ("HttpOnly", "Secure", "SameSite=Lax"):
+        assert flag in cookie
+    local = make_app(STAFF_COOKIE_SECURE=False)
+    add_account(local, "local@example.org")
+    cookie = Console(local).login("local@example.org").headers["Set-Cookie"]
+    assert "Secure" not in cookie and "HttpOnly" in cookie
+
+
+@pytest.mark.parametrize("email, password", [(EMAIL, "not the passphrase!"),
+                                             ("nobody@example.org", PASSWORD)])
+def test_wrong_password_or_unknown_email_is_refused_alike(app, email, password):
+    client = Console(app)
+    response = client.login(email, password)
+    assert response.status_code == 401
+    assert "Wrong email or password." in response.get_data(as_text=True)
+    assert not client.signed_in()
+
+
+def test_forms_without_the_csrf_token_are_refused(app, console):
+    assert console.client.post("/staff/login", data={"email": EMAIL, "password": PASSWORD}).status_code == 400
+    refused = console.client.post("/staff/reps/1/duty", data={"on": "0"})
+    assert refused.status_code == 400 and "Nothing was changed" in refused.get_data(as_text=True)
+    other = Console(app, ip="192.0.2.77")
+    foreign = token_from(other.get("/staff/login"))  # a token from someone else's session
+    assert console.client.post("/staff/reps/1/duty",
+                               data={"on": "0", "csrf_token": foreign}).status_code == 400
+    with db(app) as session:
+        assert session.get(Representative, 1).on_duty
+    assert console.post("/staff/reps/1/duty", {"on": "0"}, page="/staff").status_code == 302
+    with db(app) as session:
+        assert not session.get(Representative, 1).on_duty
+
+
+def test_sign_in_is_limited_per_email_across_processes(app, make_app):
+    """Five failures from anywhere lock the email for 15 minutes, even for the right password
+    and even in another process (a second app on the same database)."""
+    for i in range(5):
+        assert Console(app, ip=f"192.0.2.{i}").login(password="wrong passphrase").status_code == 401
+    elsewhere = make_app()
+    limited = Console(elsewhere, ip="198.51.100.1").login()
+    assert limited.status_code == 429
+    assert "Too many failed sign-ins" in limited.get_data(as_text=True)
+    with db(app) as session:
+        session.execute(update(LoginAttempt).values(at=utcnow() - timedelta(minutes=16)))
+    assert Console(elsewhere, ip="198.51.100.1").login().status_code == 302
+
+
+def test_sign_in_is_limited_per_address(app):
+    client = Console(app, ip="203.0.113.5")
+    for i in range(5):
+        assert client.login(f"guess{i}@example.org", "wrong passphrase").status_code == 401
+    assert client.login().status_code == 429
+    assert Console(app, ip="203.0.113.6").login().status_code == 302
+
+
+def test_sign_out_ends_the_session_even_for_a_copied_cookie(app, console):
+    stolen = console.client.get_cookie("session").value
+    assert console.post("/staff/logout", page="/staff").headers["Location"] == "/staff/login"
+    assert not console.signed_in()
+    thief = Console(app)
+    thief.client.set_cookie("session", stolen)
+    assert not thief.signed_in()
+    assert audit_actions(app)[-2:] == ["sign in", "sign out"]
+
+
+def test_staff_remove_ends_sessions_at_once(app, console):
+    result = app.test_cli_runner().invoke(args=["staff", "remove", EMAIL])
+    assert result.exit_code == 0, result.output
+    assert not console.signed_in()
+    assert Console(app).login().status_code == 401
+
+
+def test_sign_in_goes_back_only_within_the_console(app):
+    client = Console(app)
+    assert client.get("/staff/callbacks").headers["Location"] == "/staff/login?next=/staff/callbacks"
+    assert client.login(next="/staff/callbacks").headers["Location"] == "/staff/callbacks"
+    for bad in ("https://evil.example/staff", "//evil.example/staff", "/\\evil.example"):
+        assert Console(app).login(next=bad).headers["Location"] == "/staff"
+
+
+def test_console_pages_are_not_cached_or_framed(console):
+    response = console.get("/staff")
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+# -- now: duty and waiting -----------------------------------------------------------------------
+
+def test_live_panel_shows_who_waits_how_long_and_reps_by_name(app, console):
+    now = utcnow()
+    with db(app) as session:
+        session.get(Representative, 1).name = "Ana"
+        session.get(Representative, 2).on_call, session.get(Representative, 2).on_call_since = "CA1", now
+        session.add(Chat(code="K7", texter_hash="h" * 64, texter_encrypted="x", lang="es",
+                         status="waiting", created_at=now - timedelta(minutes=4)))
+        session.add(Conversation(channel="voice", key="CA9", created_at=now, updated_at=now,
+                                 waiting_since=now - timedelta(seconds=75), state={"lang": "en"}))
+    page = console.get("/staff/live").get_data(as_text=True)
+    assert "Ana" in page and "ending 01" in page
+    assert "Representative #2" in page and "ending 42" in page and "On a call" in page
+    assert "#K7" in page and "Español" in page and "waiting 4 min" in page
+    assert re.search(r">1</p>\s*<p>caller in the queue</p>\s*<p class=\"sub\">longest 1 min", page)
+    for number in (REP_A, REP_B):
+        assert number[2:-2] not in page and number[-4:] not in page
+    assert 'id="live"' in console.get("/staff").get_data(as_text=True)
+
+
+def test_duty_toggle_changes_the_representative_and_is_audited(app, console):
+    assert console.post("/staff/reps/2/duty", {"on": "0"}, page="/staff").status_code == 302
+    page = console.get("/staff/live").get_data(as_text=True)
+    assert "Off duty" in page and "Put on duty<span class=\"sr\"> Representative #2" in page
+    console.post("/staff/reps/2/duty", {"on": "1"}, page="/staff")
+    with db(app) as session:
+        assert session.get(Representative, 2).on_duty
+    assert audit_actions(app)[-2:] == ["duty rep 2 off", "duty rep 2 on"]
+    assert console.post("/staff/reps/99/duty", {"on": "1"}, page="/staff").status_code == 404
+
+
+# -- voicemails and callbacks --------------------------------------------------------------------
+
+def add_voicemail(app, sid, minutes_ago, lang="en"):
+    with db(app) as session:
+        vm = Voicemail(call_sid=sid, recording_url=f"https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE{sid}",
+                       duration=42, lang=lang, created_at=utcnow() - timedelta(minutes=minutes_ago))
+        session.add(vm)
+        session.flush()
+        return vm.id
+
+
+def test_voicemails_newest_first_with_a_player_and_done(app, console):
+    old, new = add_voicemail(app, "CAold", 90), add_voicemail(app, "CAnew", 5, "es")
+    page = console.get("/staff/voicemails").get_data(as_text=True)
+    assert page.index(f"/staff/voicemails/{new}/audio") < page.index(f"/staff/voicemails/{old}/audio")
+    assert f'<audio controls preload="none" src="/staff/voicemails/{new}/audio"' in page
+    audio = console.get(f"/staff/voicemails/{new}/audio")
+    assert audio.status_code == 302
+    assert audio.headers["Location"] == "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RECAnew.mp3"
+    assert console.post(f"/staff/voicemails/{new}/done", page="/staff/voicemails").status_code == 302
+    page = console.get("/staff/voicemails").get_data(as_text=True)
+    assert f"/staff/voicemails/{new}/audio" not in page and f"/staff/voicemails/{old}/audio" in page
+    with db(app) as session:
+        assert session.get(Voicemail, new).done_at is not None
+    assert audit_actions(app)[-1] == f"done voicemail {new}"
+
+
+def add_callback(app):
+    helpline = app.extensions["helpline"]
+    with db(app) as session:
+        cb = Callback(channel="voice", caller_hash="c" * 64, lang="en", created_at=utcnow(),
+                      number_encrypted=helpline.vault.encrypt(CALLBACK_NUMBER))
+        session.add(cb)
+        session.flush()
+        return cb.id
+
+
+def test_callback_number_is_shown_only_on_reveal_and_the_reveal_is_audited(app, console):
+    cb = add_callback(app)
+    page = console.get("/staff/callbacks").get_data(as_text=True)
+    assert CALLBACK_NUMBER not in page and "0177" not in page and "Reveal number" in page
+    assert audit_actions(app) == ["account 1 added", "sign in"]
+    revealed = console.post(f"/staff/callbacks/{cb}/reveal", page="/staff/callbacks")
+    assert revealed.status_code == 200 and revealed.headers["Cache-Control"] == "no-store"
+    assert f'href="tel:{CALLBACK_NUMBER}"' in revealed.get_data(as_text=True)
+    assert audit_actions(app)[-1] == f"reveal callback {cb}"
+    assert CALLBACK_NUMBER not in console.get("/staff/callbacks").get_data(as_text=True)
+
+
+def test_callback_done_deletes_the_number_and_no_log_holds_it(app, console):
+    cb = add_callback(app)
+    console.post(f"/staff/callbacks/{cb}/reveal", page="/staff/callbacks")
+    assert console.post(f"/staff/callbacks/{cb}/done", page="/staff/callbacks").status_code == 302
+    with db(app) as session:
+        row = session.get(Callback, cb)
+        assert row.done_at is not None and row.number_encrypted is None
+        dump = repr([list(r) for t in ("staff_audit_log", "staff_users", "staff_login_failures")
+                     for r in session.execute(text(f"SELECT * FROM {t}"))])
+    assert "5550177" not in dump
+    assert audit_actions(app)[-1] == f"done callback {cb}"
+    assert console.post(f"/staff/callbacks/{cb}/reveal", page="/staff/callbacks").status_code == 404
+    assert "No open callbacks." in console.get("/staff/callbacks").get_data(as_text=True)
+
+
+# -- statistics ----------------------------------------------------------------------------------
+
+def add_events(app, rows):
+    now = utcnow()
+    with db(app) as session:
+        for days_ago, channel, name, value in rows:
+            session.add(Event(at=now - timedelta(days=days_ago), channel=channel, name=name, value=value))
+
+
+def test_statistics_count_the_last_14_days(app, console):
+    add_events(app, [
+        (0, "sms", "contact", None), (0, "sms", "contact", None), (0, "voice", "contact", None),
+        (1, "voice", "contact", None), (20, "sms", "contact", None),  # the last is too old
+        (0, "sms", "handoff", None), (0, "sms", "choice:treatment", None),
+        (1, "sms", "choice:treatment", None), (1, "voice", "choice:<facts>", None),
+        (0, "sms", "answered", 60), (0, "sms", "answered", 600), (0, "sms", "answered", 120),
+        (0, "voice", "missed", 30), (0, "voice", "answered", 45),
+    ])
+    page = console.get("/staff/stats").get_data(as_text=True)
+    assert re.search(r'class="big">4</p><p>contacts', page)
+    assert re.search(r'class="big">25%</p>\s*<p>asked for a person</p><p class="sub">1 of 4', page)
+    assert re.search(r'class="big">2 min</p>\s*<p>median wait, texts', page)
+    assert re.search(r'class="big">45 s</p>\s*<p>median wait, calls', page)
+    assert page.count('<svg xmlns="http://www.w3.org/2000/svg"') == 3
+    assert "<title>Contacts per day, texts and calls</title>" in page
+    assert "&gt;Calls missed</text>" not in page and ">Calls missed</text>" in page
+    assert ">treatment</text>" in page and "&lt;facts&gt;" in page and "<facts>" not in page
+    rows = re.findall(r"<tr><th scope=\"row\">[^<]+</th><td>(\d+)</td><td>(\d+)</td></tr>", page)
+    assert len(rows) == 14 and rows[-1] == ("2", "1") and rows[-2] == ("0", "1")
+
+
+def test_statistics_days_are_the_helplines_local_days(app):
+    """An event at 03:00 UTC is the evening before in New York."""
+    from datetime import datetime
+
+    from helpline.staff.stats import collect
+
+    add = datetime(2026, 12, 2, 3, 0)
+    with db(app) as session:
+        session.add(Event(at=add, channel="sms", name="contact", value=None))
+        session.flush()
+        stats = collect(session, datetime(2026, 12, 2, 12, 0), "America/New_York")
+    days = dict(stats.days)
+    assert days[add.date() - timedelta(days=1)]["sms"] == 1 and days[add.date()]["sms"] == 0
+    assert len(stats.days) == 14 and stats.handoff_share == 0
