@@ -821,7 +821,10 @@ def _check_as_the_app_loads(project: Project, content_dir, flows_dir, default: s
         content = Content.load(Path(content_dir), default)
         load_main_flow(Path(flows_dir), content)
     except (ContentError, FlowError) as exc:
-        project.add(ERROR, "", "", f"the helpline would not start: {exc}")
+        file, key, message = (str(exc).split(": ", 2) + ["", ""])[:3]
+        if not file.endswith(".yaml") or not message:
+            file, key, message = "", "", str(exc)
+        project.add(ERROR, file, key, f"the helpline would not start: {message}")
 
 
 def ordered(findings: list[Finding]) -> list[Finding]:

@@ -322,6 +322,15 @@ def test_crisis_word_lists_in_every_language(copy):
     assert "empty: the crisis words for 'overdose' in English (en)" in empty.message
 
 
+def test_what_the_app_itself_refuses_is_an_error_too(copy, monkeypatch):
+    def refuse(*args):
+        raise FlowError("flows/main.yaml: nodes.main: a rule only the app knows")
+
+    monkeypatch.setattr(check, "load_main_flow", refuse)
+    found = only(copy.findings("error"), "flows/main.yaml", "nodes.main")
+    assert found.message == "the helpline would not start: a rule only the app knows"
+
+
 # -- the command, and starting up on broken content -------------------------------------------------
 
 def flask_cli(tmp_path, **overrides) -> FlaskGroup:
