@@ -21,7 +21,9 @@ Warnings: an SMS reply longer than 2 segments (the characters that forced UCS-2 
 in what a caller hears, a web address, a symbol (``& / % # @ ( )`` ...) or a run of two or
 more digits ("911" may be read "nine hundred eleven"), or one piece longer than 30 seconds
 at 150 words a minute; a text giving a long number with no source; a fact no flow uses; a
-source without a ``url``; a word that picks two things in one menu; a file that is not read.
+source without a ``url``; a word that picks two things in one menu; a file that is not read;
+a translation whose ``{placeholders}`` differ from the default language's, or one named
+``{channel}``, ``{lang}`` or ``{key}``, which the code cannot fill in.
 Info (``--verbose``): every SMS text's encoding and segments, every voice text's length.
 
 What a texter receives is checked as composed by the engine itself (welcome + main menu,
@@ -81,6 +83,8 @@ DIGIT_RUN = re.compile(r"\d{2,}")
 NUMBER = re.compile(r"\d(?:[\d,.\-]*\d)?")
 LONG_DIGITS = re.compile(r"\d{3,}")
 SAMPLE_VALUE = "0000"   # stands in for a value the helpline fills in ({last4}, {position})
+# Content.text(lang, key, channel, **values) can never be given a value with these names.
+RESERVED = {"lang", "key", "channel", "self", "values"}
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 REPLACEMENTS = {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-",
                 "\u2014": "-", "\u2026": "...", "\u00a0": "a plain space"}
@@ -520,6 +524,35 @@ def check_languages_match(project: Project, crisis_words: set[str]) -> None:
                             f"{project.content_label}/{owner}/{file} has it; add a translation")
 
 
+def placeholders(text: str | None) -> set[str]:
+    return {name[1:-1] for name in PLACEHOLDER.findall(text or "")}
+
+
+def check_placeholders_match(project: Project) -> None:
+    """A translation fills in the same ``{placeholders}`` as the default language."""
+    default = project.content.default if project.content else None
+    if default not in project.languages:
+        return
+    base = project.languages[default]
+    for code, lang in project.languages.items():
+        if code == default:
+            continue
+        for key, entry in lang.entries.items():
+            other = base.entries.get(key)
+            if other is None:
+                continue
+            for variant in ("text", "voice"):
+                mine = placeholders(getattr(entry, variant) or entry.text)
+                theirs = placeholders(getattr(other, variant) or other.text)
+                if mine != theirs:
+                    shown = lambda names: ", ".join(f"{{{n}}}" for n in sorted(names)) or "none"
+                    project.add(WARNING, project.entry_file(code, key), key,
+                                f"'{variant}' fills in {shown(mine)}, but "
+                                f"{project.entry_file(default, key)} fills in {shown(theirs)}: "
+                                "a translation keeps the same placeholders")
+                    break
+
+
 def check_crisis_words(project: Project, flows: list[Flow]) -> None:
     for flow in flows:
         for kind in flow.crisis:
@@ -599,6 +632,10 @@ def _check_placeholders(project, file, key, variant, text) -> None:
     if bad:
         project.add(ERROR, file, key, f"'{variant}' has {{{bad[0]}}}: a placeholder is one "
                     "word in braces, like {hours}")
+    for name in sorted(set(names) & RESERVED):
+        project.add(WARNING, file, key, f"'{variant}' has {{{name}}}, a name the helpline's "
+                    "code cannot fill in (it is taken): it would read as nothing; ask for "
+                    "another name")
 
 
 # -- SMS ---------------------------------------------------------------------------------------
@@ -636,14 +673,28 @@ def _segments_finding(project: Project, file: str, key: str, what: str, text: st
         project.add(INFO, file, key, f"{what}: {summary}")
 
 
+class _Samples(dict):
+    """Placeholders as the helpline fills them: ``{hours}`` from the entry of that name,
+    any other value as a sample of typical length."""
+
+    def __init__(self, lang: Language, channel: str):
+        super().__init__()
+        self.lang, self.channel = lang, channel
+
+    def __missing__(self, name: str) -> str:
+        entry = self.lang.entries.get(name)
+        if entry is None:
+            return SAMPLE_VALUE
+        raw = entry.voice if self.channel == VOICE and entry.voice else entry.text
+        return PLACEHOLDER.sub("", raw)
+
+
 def filled_in(project: Project, code: str, key: str, channel: str) -> str:
-    """The entry as sent: ``{hours}`` read from its entry, other values as a sample."""
+    """The entry as it is sent or spoken, placeholders filled in."""
     entry = project.languages[code].entries[key]
     raw = entry.voice if channel == VOICE and entry.voice else entry.text
     try:
-        names = {f for _, f, _, _ in string.Formatter().parse(raw) if f}
-        values = {n: SAMPLE_VALUE for n in names if n not in project.languages[code].entries}
-        return project.content.text(code, key, channel, **values)
+        return raw.format_map(_Samples(project.languages[code], channel))
     except (ValueError, KeyError, IndexError, AttributeError):
         return PLACEHOLDER.sub(SAMPLE_VALUE, raw)
 
@@ -671,8 +722,9 @@ def sms_replies(engine: Engine, flow: Flow, code: str):
     for entry in lang.entries.values():
         for text in filter(None, (entry.text, entry.voice)):
             for name in PLACEHOLDER.findall(text):
-                if name[1:-1] not in lang.entries and name[1:-1] not in context:
-                    context[name[1:-1]] = SAMPLE_VALUE
+                name = name[1:-1]
+                if name not in lang.entries and name not in context and name not in RESERVED:
+                    context[name] = SAMPLE_VALUE
 
     def handle(st, inp):
         return engine.handle(st, inp, SMS, context).text()
@@ -797,6 +849,7 @@ def run(content_dir, flows_dir, default: str = "en") -> list[Finding]:
     check_crisis_words(project, flows)
     check_languages_match(project, {k.words for f in flows for k in f.crisis})
     check_entries(project, flows)
+    check_placeholders_match(project)
     sms_used = set().union(*(used_texts(f, SMS) for f in flows)) if flows else set()
     voice_used = set().union(*(used_texts(f, VOICE) for f in flows)) if flows else None
     if project.content is not None:

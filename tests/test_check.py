@@ -199,6 +199,19 @@ def test_a_broken_placeholder(copy):
     only(copy.findings("error"), "content/en/menus.yaml", "prompt.series_more", "placeholder")
 
 
+def test_a_translation_keeps_the_same_placeholders(copy):
+    copy.replace("content/es/safety.yaml", "{hours}", "{horas}")
+    found = only(copy.findings("warning"), "content/es/safety.yaml", "person.closed", "fills in")
+    assert "'text' fills in {horas}, but content/en/safety.yaml fills in {hours}" in found.message
+
+
+def test_a_placeholder_the_code_cannot_fill_in(copy):
+    copy.set_entry("content/en/menus.yaml", "prompt.didnt_get", "Sorry, {channel} failed.",
+                   sources=None)
+    only(copy.findings("warning"), "content/en/menus.yaml", "prompt.didnt_get",
+         "'text' has {channel}, a name the helpline's code cannot fill in")
+
+
 def test_a_file_that_is_not_read(copy):
     copy.file("content/en/extra.yml").write_text('facts.extra: "x"\n')
     only(copy.findings("warning"), "content/en/extra.yml", contains="only files ending in .yaml")
