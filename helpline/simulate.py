@@ -10,7 +10,7 @@ reads it (a ``<Gather>``'s action gets the next key, a ``<Dial>`` rings, and so 
 The app is built again by ``create_app`` with the same settings but a throwaway SQLite file
 (unless a database is given) and throwaway files (``*_PATH`` settings, such as the spool), a
 signing token of its own and no Twilio account, so nothing real is touched and nothing can
-be sent.
+be sent. The per-number rate limit is off: a script sends lines faster than anyone types.
 
 Voice input: a key (``1``, ``0``, ``*``, ``#``; ``12`` presses 1 then 2), ``say: words`` to
 speak, an empty line for silence; ``answer`` when the call rings representatives or waits
@@ -81,6 +81,8 @@ def throwaway_app(app, *, lang: str | None = None, database: str | None = None,
     overrides = {key: value for key, value in app.config.items() if key.isupper()}
     overrides.update(TWILIO_AUTH_TOKEN=token, TWILIO_WEBHOOK_SECRET="", TWILIO_ACCOUNT_SID="",
                      PUBLIC_BASE_URL="", TRUSTED_PROXIES=0)
+    if "RATE_LIMIT_PER_MINUTE" in overrides:
+        overrides["RATE_LIMIT_PER_MINUTE"] = 0   # a script types faster than any texter
     if lang is not None:
         overrides["HELPLINE_DEFAULT_LANGUAGE"] = lang
     roster = [n.strip() for n in str(overrides.get("HELPLINE_REPRESENTATIVES") or "").split(",")]

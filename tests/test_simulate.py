@@ -71,6 +71,11 @@ def test_a_script_file(app, tmp_path):
     assert "> 1\nOutpatient rehab: you get treatment while living at home" in result.output
 
 
+def test_a_long_script_is_answered_in_full(app):
+    out = simulate(app, "sms", script="menu\n" * 30)
+    assert out.count("Reply with a number:") == 30 and "[no reply]" not in out
+
+
 def test_no_banner_or_prompt_when_not_at_a_terminal(app):
     out = simulate(app, "sms", script="hi\n")
     assert "Type a message" not in out and "Ctrl-D" not in out
