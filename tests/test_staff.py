@@ -326,7 +326,7 @@ def test_statistics_count_the_last_14_days(app, console):
     assert re.search(r'class="big">25%</p>\s*<p>asked for a person</p><p class="sub">1 of 4', page)
     assert re.search(r'class="big">2 min</p>\s*<p>median wait, texts', page)
     assert re.search(r'class="big">45 s</p>\s*<p>median wait, calls', page)
-    assert page.count('<svg xmlns="http://www.w3.org/2000/svg"') == 3
+    assert page.count('<svg xmlns="http://www.w3.org/2000/svg"') == 6  # for a desk and for a phone
     assert "<title>Contacts per day, texts and calls</title>" in page
     assert "&gt;Calls missed</text>" not in page and ">Calls missed</text>" in page
     assert ">treatment</text>" in page and "&lt;facts&gt;" in page and "<facts>" not in page

@@ -82,27 +82,31 @@ COLOURS = {"sms": "#1f5fa8", "voice": "#a34d00", "bar": "#1f5fa8"}
 TEXT = "#1a1a1a"
 
 
-def _svg(width: int, height: int, title: str, body: list[str]) -> Markup:
+def _svg(width: int, height: int, title: str, body: list[str], size: str) -> Markup:
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-        f'class="chart" preserveAspectRatio="xMinYMin meet"><title>{escape(title)}</title>'
-        + "".join(body) + "</svg>")
+        f'class="chart {size}"><title>{escape(title)}</title>' + "".join(body) + "</svg>")
 
 
-def _text(x: float, y: float, value, anchor: str = "start", size: int = 12, extra: str = "") -> str:
+def _text(x: float, y: float, value, anchor: str = "start", size: int = 13) -> str:
     return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" fill="{TEXT}" '
-            f'text-anchor="{anchor}"{extra}>{escape(str(value))}</text>')
+            f'text-anchor="{anchor}">{escape(str(value))}</text>')
 
 
-def day_chart(stats: Stats, labels: dict[str, str], title: str) -> Markup:
+# Each chart comes in a drawing for a desk and one for a phone (the stylesheet shows one), so its text
+# stays about 13 pixels high on a desk and on a phone alike.
+WIDTHS = {"desk": 760, "phone": 340}
+
+
+def day_chart(stats: Stats, labels: dict[str, str], title: str, size: str = "desk") -> Markup:
     """Contacts per day: a pair of bars (one per channel) for every day, with a legend."""
-    width, height, left, top, bottom = 640, 220, 28, 28, 34
+    width, height, left, top, bottom = WIDTHS[size], 230, 26, 30, 26
     plot_h = height - top - bottom
     slot = (width - left) / max(len(stats.days), 1)
     bar = slot * 0.36
     peak = max([n for _, per in stats.days for n in per.values()] + [1])
     body = [f'<line x1="{left}" y1="{top + plot_h}" x2="{width}" y2="{top + plot_h}" stroke="#767676"/>',
-            _text(left - 4, top + 4, peak, "end", 11), _text(left - 4, top + plot_h, 0, "end", 11)]
+            _text(left - 5, top + 5, peak, "end", 12), _text(left - 5, top + plot_h, 0, "end", 12)]
     for i, (day, per) in enumerate(stats.days):
         x0 = left + i * slot + (slot - 2 * bar) / 2
         for j, channel in enumerate(CHANNELS):
@@ -110,26 +114,25 @@ def day_chart(stats: Stats, labels: dict[str, str], title: str) -> Markup:
             body.append(f'<rect x="{x0 + j * bar:.1f}" y="{top + plot_h - h:.1f}" width="{bar - 1:.1f}" '
                         f'height="{h:.1f}" fill="{COLOURS[channel]}"><title>{escape(day.isoformat())} '
                         f'{escape(labels[channel])}: {per[channel]}</title></rect>')
-        body.append(_text(left + (i + 0.5) * slot, height - bottom + 16, day.day, "middle", 11))
+        body.append(_text(left + (i + 0.5) * slot, height - bottom + 17, day.day, "middle", 12))
     x = left
     for channel in CHANNELS:
-        body.append(f'<rect x="{x}" y="4" width="12" height="12" fill="{COLOURS[channel]}"/>')
-        body.append(_text(x + 16, 14, labels[channel]))
-        x += 24 + 8 * len(labels[channel])
-    return _svg(width, height, title, body)
+        body.append(f'<rect x="{x}" y="4" width="13" height="13" fill="{COLOURS[channel]}"/>')
+        body.append(_text(x + 18, 15, labels[channel]))
+        x += 30 + 8 * len(labels[channel])
+    return _svg(width, height, title, body, size)
 
 
-def hbar_chart(rows: list[tuple[str, int]], title: str) -> Markup:
-    """Horizontal bars, one labelled row each, the count written at the bar's end."""
-    width, row_h, label_w = 640, 26, 190
-    height = max(len(rows), 1) * row_h + 8
+def hbar_chart(rows: list[tuple[str, int]], title: str, size: str = "desk") -> Markup:
+    """Horizontal bars, each with its label above and its count at the end."""
+    width, row_h = WIDTHS[size], 40
+    height = max(len(rows), 1) * row_h
     peak = max([n for _, n in rows] + [1])
     body = []
     for i, (label, n) in enumerate(rows):
-        y = 4 + i * row_h
-        w = (width - label_w - 50) * n / peak
-        body.append(_text(label_w - 8, y + 16, label, "end"))
-        body.append(f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="{row_h - 8}" '
-                    f'fill="{COLOURS["bar"]}"/>')
-        body.append(_text(label_w + w + 6, y + 16, n))
-    return _svg(width, height, title, body)
+        y = i * row_h
+        w = (width - 48) * n / peak
+        body.append(_text(0, y + 14, label))
+        body.append(f'<rect x="0" y="{y + 19}" width="{w:.1f}" height="15" fill="{COLOURS["bar"]}"/>')
+        body.append(_text(w + 6, y + 32, n))
+    return _svg(width, height, title, body, size)

@@ -80,7 +80,7 @@ def wait_filter(seconds: int | None) -> str:
 @bp.app_template_filter("staff_local")
 def local_filter(at) -> str:
     zone = ZoneInfo(current_app.config["HELPLINE_TIMEZONE"])
-    return at.replace(tzinfo=UTC).astimezone(zone).strftime("%a %d %b, %H:%M")
+    return at.replace(tzinfo=UTC).astimezone(zone).strftime("%a %d %b, %H:%M %Z")
 
 
 @bp.context_processor
