@@ -90,6 +90,11 @@ def from_environment(env, instance_path: str) -> dict:
         "HOLD_MUSIC_URL": env.get(
             "HOLD_MUSIC_URL", "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3"),
         "CHAT_WAIT_NOTICE_MINUTES": _number(env, "CHAT_WAIT_NOTICE_MINUTES", 10),
+        "HELPLINE_COORDINATORS": env.get("HELPLINE_COORDINATORS", ""),
+        "COORDINATOR_ALERT_MINUTES": _number(env, "COORDINATOR_ALERT_MINUTES", 15),
+        "LANGUAGE_FIRST_SECONDS": _number(env, "LANGUAGE_FIRST_SECONDS", 15),
+        "PIN_HOURS": _number(env, "PIN_HOURS", 72),
+        "PIN_TRIES": _number(env, "PIN_TRIES", 3),
         "MAX_CONTENT_LENGTH": _number(env, "MAX_CONTENT_LENGTH", 64 * 1024),
         "CONTENT_DIR": env.get("HELPLINE_CONTENT_DIR", str(ROOT / "content")),
         "FLOWS_DIR": env.get("HELPLINE_FLOWS_DIR", str(ROOT / "flows")),
@@ -144,11 +149,12 @@ def finish(config: dict, instance_path: str) -> None:
         raise ConfigError(f"HELPLINE_HOURS / HELPLINE_TIMEZONE: {exc}") from None
     from .reps import RosterError, check_number
 
-    try:
-        for number in filter(None, (n.strip() for n in config["HELPLINE_REPRESENTATIVES"].split(","))):
-            check_number(number)
-    except RosterError as exc:
-        raise ConfigError(f"HELPLINE_REPRESENTATIVES: {exc}") from None
+    for name in ("HELPLINE_REPRESENTATIVES", "HELPLINE_COORDINATORS"):
+        try:
+            for number in filter(None, (n.strip() for n in config[name].split(","))):
+                check_number(number)
+        except RosterError as exc:
+            raise ConfigError(f"{name}: {exc}") from None
     if config["SMS_KEYWORD_REPLIES"] not in ("app", "twilio"):
         raise ConfigError("SMS_KEYWORD_REPLIES must be 'app' or 'twilio'")
     try:

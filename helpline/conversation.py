@@ -7,14 +7,17 @@ simulator shows is what a texter, caller or representative gets.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from .callbacks import Callbacks, Dialback
 from .engine import SMS, VOICE, Engine, Input, Turn
-from .hours import Hours
+from .hours import UTC, Hours
 from .reps import ACTIVE, E164, WAITING, Roster, parse_command
 from .security import Vault, hash_number
 from .spool import Spool
@@ -23,6 +26,7 @@ from .twilio_api import TwilioApi
 
 log = logging.getLogger(__name__)
 KEYWORDS = ("stop", "start", "help")
+FOREVER = datetime(9999, 1, 1)
 HANGUP = "hangup"
 
 
@@ -41,6 +45,8 @@ class Helpline:
         self.spool = Spool(config["SPOOL_PATH"])
         self.api = TwilioApi(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"],
                              config["HELPLINE_NUMBER"], config["TWILIO_API_BASE"])
+        self.callbacks = Callbacks(self.hash, self.vault, config["PIN_HOURS"])
+        self.coordinators = [n.strip() for n in config["HELPLINE_COORDINATORS"].split(",") if n.strip()]
         self.down_until = 0.0
 
     @contextmanager
@@ -63,7 +69,7 @@ class Helpline:
         return hash_number(self.config["HELPLINE_HASH_KEY"], number)
 
     def roster(self, db) -> Roster:
-        return Roster(db, self.hash, self.vault)
+        return Roster(db, self.hash, self.vault, self.hours)
 
     def seed_representatives(self, numbers: str) -> None:
         """HELPLINE_REPRESENTATIVES: added on duty if new; existing ones keep their duty."""
@@ -84,10 +90,40 @@ class Helpline:
         """Representatives read and hear the default language."""
         return self.content.text(self.content.default, key, channel, **values)
 
+    def local_time(self, now: datetime) -> str:
+        return now.replace(tzinfo=UTC).astimezone(self.hours.zone).strftime("%Y-%m-%d %H:%M")
+
+    def alert(self, roster: Roster, key: str, now: datetime, **values) -> list[tuple[str, str]]:
+        """An SMS to every representative on duty, or to the coordinators when nobody is.
+        It names a language, a time, a PIN: never the caller's number."""
+        recipients = [n for n in map(roster.number_of, roster.on_duty(now)) if n] or self.coordinators
+        text = self.staff_text(key, time=self.local_time(now), **values)
+        return [(number, text) for number in recipients]
+
+    def alert_unstaffed(self, roster: Roster, turn: Turn, channel: str, now: datetime) -> None:
+        """Coordinators hear that someone asked for a person and nobody was on duty, at most
+        once per COORDINATOR_ALERT_MINUTES."""
+        if not self.coordinators or roster.on_duty(now):
+            return
+        since = now - timedelta(minutes=self.config["COORDINATOR_ALERT_MINUTES"])
+        if roster.db.execute(select(Event.id).where(
+                Event.name == "coordinator_alert", Event.at > since)).first() is not None:
+            return
+        self.record(roster.db, channel, ["coordinator_alert"], now)
+        text = self.staff_text("rep.sms.unstaffed", via=channel, time=self.local_time(now),
+                               language=self.content.languages[turn.lang].name)
+        turn.outbox.extend((number, text) for number in self.coordinators)
+
+    def send_later(self, messages: list[tuple[str, str]]) -> None:
+        """Alerts from a voice webhook go by REST, after the answer, so a caller never waits."""
+        if messages:
+            threading.Thread(target=lambda: [self.api.send_sms(to, text) for to, text in messages],
+                             daemon=True).start()
+
     def context(self, roster: Roster, now: datetime, number: str, channel: str) -> dict:
         """What the flow needs to know about the world: open, staffed, can we call back."""
         is_open = self.hours.is_open(now)
-        context = {"open": is_open, "staffed": is_open and bool(roster.on_duty())}
+        context = {"open": is_open, "staffed": is_open and bool(roster.on_duty(now))}
         if number and E164.match(number):
             last4 = number[-4:]
             context.update(callback_ok=True,
@@ -112,7 +148,9 @@ class Helpline:
             roster = self.roster(db)
             rep = roster.find(number)
             if rep is not None:
-                return self._from_rep(roster, rep, body, now)
+                turn = self._from_rep(roster, rep, body, now)
+                self._offer_to_everyone(roster, turn, now)
+                return turn
             number_hash = self.hash(number)
             contact = self.store.lock_contact(db, number_hash, now)
             conv = self.store.lock_conversation(db, SMS, number_hash, now)
@@ -133,6 +171,7 @@ class Helpline:
                 turn = self.engine.handle(state, Input("text", body), SMS, context)
                 self._after_texter_turn(db, roster, turn, chat, number, number_hash, now)
             self.record(db, SMS, turn.events, now)
+            self._offer_to_everyone(roster, turn, now)
             turn.state["turns"] = state.get("turns", 0) + 1
             conv.state, conv.updated_at = turn.state, now
             contact.lang, contact.opted_out = turn.state["lang"], turn.state["opted_out"]
@@ -180,14 +219,17 @@ class Helpline:
         opened = turn.action == "connect" and chat is None
         if opened:
             chat = roster.open_chat(number_hash, number, turn.lang, now)
-            language = self.content.languages[turn.lang].name
-            for rep in roster.on_duty():
-                rep_number = roster.number_of(rep)
-                if rep_number:
-                    turn.outbox.append((rep_number, self.staff_text(
-                        "rep.sms.new", code=chat.code, language=language)))
+            on_duty = roster.on_duty(now)
+            speakers = [rep for rep in on_duty if turn.lang in rep.languages.split(",")]
+            chat.offered_to_all = not speakers or len(speakers) == len(on_duty)
+            self._offer_chat(roster, turn, chat, on_duty if chat.offered_to_all else speakers)
         elif turn.action == "callback":
-            self._save_callback(db, SMS, number_hash, number, turn.lang, now)
+            _, pin = self.callbacks.save(db, SMS, number_hash, number, turn.lang, now)
+            if pin:
+                turn.outbox += self.alert(roster, "rep.sms.callback", now, pin=pin,
+                                          language=self.content.languages[turn.lang].name)
+        if "unmet:staffed" in turn.events:
+            self.alert_unstaffed(roster, turn, SMS, now)
         if chat is None or chat.status != WAITING:
             return
         if "stop" in turn.events:
@@ -196,6 +238,22 @@ class Helpline:
               and now - chat.created_at >= timedelta(minutes=self.config["CHAT_WAIT_NOTICE_MINUTES"])):
             chat.told_waiting = True
             turn.say.append(self.content.text(turn.lang, "chat.still_waiting", SMS))
+
+    def _offer_chat(self, roster: Roster, turn: Turn, chat: Chat, reps) -> None:
+        language = self.content.languages[chat.lang].name
+        text = self.staff_text("rep.sms.new", code=chat.code, language=language)
+        turn.outbox.extend((n, text) for n in map(roster.number_of, reps) if n)
+
+    def _offer_to_everyone(self, roster: Roster, turn: Turn, now: datetime) -> None:
+        """Texters offered first to representatives who speak their language are offered to
+        everyone on duty once LANGUAGE_FIRST_SECONDS have passed (checked on every text)."""
+        since = now - timedelta(seconds=self.config["LANGUAGE_FIRST_SECONDS"])
+        for chat in roster.db.execute(select(Chat).where(
+                Chat.status == WAITING, Chat.offered_to_all.is_(False), Chat.created_at <= since)
+                .with_for_update(skip_locked=True)).scalars():
+            chat.offered_to_all = True
+            others = [r for r in roster.on_duty(now) if chat.lang not in r.languages.split(",")]
+            self._offer_chat(roster, turn, chat, others)
 
     def _in_chat(self, roster: Roster, chat: Chat, state: dict, body: str, context: dict,
                  now: datetime) -> Turn:
@@ -224,18 +282,23 @@ class Helpline:
         command, argument = parse_command(body)
         chat = roster.active_chat_of(rep)
         say = turn.say.append
-        if self.engine.carrier_keyword(body) == "stop":
-            rep.on_duty = False
+        keyword = self.engine.carrier_keyword(body)
+        if keyword == "stop":  # opted out of texts: never on duty until START
+            rep.on_duty, rep.off_until = False, FOREVER
             roster.end_chats_of(rep, now)
             say(self.staff_text(self.engine.flow.texts["stop"]))
+        elif keyword == "start":
+            rep.off_until = None
+            say(self.staff_text(self.engine.flow.texts["start"]))
         elif command == "ON":
-            rep.on_duty = True
+            roster.set_duty(rep, True, now)
             say(self.staff_text("rep.sms.on"))
         elif command == "OFF":
-            rep.on_duty = False
+            roster.set_duty(rep, False, now)
             say(self.staff_text("rep.sms.off"))
         elif command == "STATUS":
-            duty = self.staff_text("rep.sms.duty_on" if rep.on_duty else "rep.sms.duty_off")
+            on_duty = roster.is_on_duty(rep, now)
+            duty = self.staff_text("rep.sms.duty_on" if on_duty else "rep.sms.duty_off")
             say(self.staff_text("rep.sms.status", duty=duty, texters=roster.texters_waiting(),
                                 callers=roster.callers_waiting(now)))
         elif command in ("ACCEPT", "NEXT"):
@@ -286,12 +349,13 @@ class Helpline:
         """One step of a call, keyed by CallSid; the caller is kept only as a hash.
 
         ``step`` is the turn the action URL was made for: a retried or stale request does
-        not act twice, it hears where the caller is. ``outcome(db, roster, conv, now)`` does
-        what an action URL reports (a dial ended, a recording) and says what happened next:
-        an Input, or HANGUP when the caller has gone. Without a database the caller hears
+        not act twice, it hears where the caller is. ``outcome(db, roster, conv, now, alerts)``
+        does what an action URL reports (a dial ended, a recording), may add SMS alerts, and
+        says what happened next: an Input, or HANGUP when the caller has gone. Without a database the caller hears
         the national numbers (``None`` is returned only for a caller who has gone).
         """
         now = now or utcnow()
+        alerts: list[tuple[str, str]] = []
         try:
             with self.transaction() as db:
                 roster = self.roster(db)
@@ -302,7 +366,7 @@ class Helpline:
                 if step is not None and state is not None and step != state.get("turns", 0):
                     inp = Input("start")
                 elif outcome is not None:
-                    inp = outcome(db, roster, conv, now)
+                    inp = outcome(db, roster, conv, now, alerts)
                     if inp == HANGUP:
                         return None
                 if caller and not conv.caller_hash:
@@ -311,18 +375,40 @@ class Helpline:
                     self.record(db, VOICE, ["contact"], now)
                 turn = self.engine.handle(state, inp, VOICE, self.context(roster, now, caller, VOICE))
                 if turn.action == "connect":
-                    turn.ring = [(rep.id, number) for rep, number in roster.free_for_call(now)]
-                    if not turn.ring:
-                        turn.action = "enqueue"
-                        conv.waiting_since = now
+                    self._ring(roster, conv, turn, now)
                 elif turn.action == "callback" and caller and conv.caller_hash:
-                    self._save_callback(db, VOICE, conv.caller_hash, caller, turn.lang, now)
+                    _, pin = self.callbacks.save(db, VOICE, conv.caller_hash, caller, turn.lang, now)
+                    if pin:
+                        alerts += self.alert(roster, "rep.sms.callback", now, pin=pin,
+                                             language=self.content.languages[turn.lang].name)
+                if "unmet:staffed" in turn.events:
+                    self.alert_unstaffed(roster, turn, VOICE, now)
+                turn.outbox += alerts
                 self.record(db, VOICE, turn.events, now)
                 turn.state["turns"] = (state or {}).get("turns", 0) + 1
                 conv.state, conv.updated_at = turn.state, now
+            self.send_later(turn.outbox)
+            turn.outbox = []
             return turn
         except Unavailable:
             return self.offline_call()
+
+    def _ring(self, roster: Roster, conv, turn: Turn, now: datetime) -> None:
+        """Ring every free representative; a caller in another language than some of them
+        rings those who speak it first, for LANGUAGE_FIRST_SECONDS, then everyone. With
+        everyone busy, the caller waits in the queue."""
+        free = roster.free_for_call(now)
+        speakers = [(rep, n) for rep, n in free if turn.lang in rep.languages.split(",")]
+        if speakers and len(speakers) < len(free) and not turn.state.get("rang_speakers"):
+            turn.state["rang_speakers"] = True
+            turn.ring = [(rep.id, n) for rep, n in speakers]
+            turn.ring_seconds = self.config["LANGUAGE_FIRST_SECONDS"]
+        elif free:
+            turn.state["rang_speakers"] = turn.state["rang_everyone"] = True
+            turn.ring = [(rep.id, n) for rep, n in free]
+        else:
+            turn.action = "enqueue"
+            conv.waiting_since = now
 
     def offline_call(self) -> Turn:
         """Both languages' apology with the national numbers, listened for again and again
@@ -331,12 +417,79 @@ class Helpline:
                     say=[self.content.text(code, "offline", VOICE) for code in self.content.languages])
 
     def _rep_call_menu(self, roster: Roster, now: datetime) -> Turn:
-        """A representative calling the helpline hears how many are waiting."""
+        """A representative calling the helpline hears how many are waiting, and can take
+        the next one (1) or return a call by PIN (2)."""
         waiting = roster.callers_waiting(now)
-        turn = Turn(state=self.engine.new_state(), action="rep_menu" if waiting else "hangup")
-        turn.say.append(self.staff_text("rep.call.waiting" if waiting else "rep.call.none", VOICE,
-                                        count=waiting))
+        turn = Turn(state=self.engine.new_state(), action="rep_menu")
+        if waiting:
+            turn.say.append(self.staff_text("rep.call.waiting", VOICE, count=waiting))
+        else:
+            turn.say.append(self.staff_text("rep.call.none", VOICE))
+        turn.say.append(self.staff_text("rep.call.return", VOICE))
         return turn
+
+    def rep_choice(self, rep_number: str, rep_call_sid: str, digits: str) -> Turn:
+        """1 takes the longest-waiting caller from the queue; 2 asks for a callback's PIN."""
+        goodbye = Turn(state=self.engine.new_state(), action="hangup",
+                       say=[self.staff_text("rep.call.goodbye", VOICE)])
+        try:
+            with self.transaction() as db:
+                roster = self.roster(db)
+                rep = roster.find(rep_number)
+                if rep is None:
+                    return goodbye
+                if digits == "1" and roster.callers_waiting(utcnow()):
+                    roster.mark_on_call(rep.id, rep_call_sid, utcnow())
+                    return Turn(state=self.engine.new_state(), action="take_queue")
+                if digits == "2":
+                    return self.pin_prompt(0)
+                return self._rep_call_menu(roster, utcnow()) if digits else goodbye
+        except Unavailable:
+            return self.offline_call()
+
+    def pin_prompt(self, tries: int, wrong: bool = False) -> Turn:
+        turn = Turn(state=dict(self.engine.new_state(), tries=tries), action="pin")
+        if wrong:
+            turn.say.append(self.staff_text("rep.call.pin_wrong", VOICE))
+        turn.say.append(self.staff_text("rep.call.pin", VOICE))
+        return turn
+
+    def dialback(self, rep_number: str, rep_call_sid: str, pin: str, tries: int) -> Turn:
+        """A right PIN dials the caller (from the helpline's number) and bridges them; three
+        wrong ones end the representative's call."""
+        try:
+            with self.transaction() as db:
+                if self.roster(db).find(rep_number) is None:
+                    return Turn(state=self.engine.new_state(), action="hangup")
+                found = self.callbacks.start(db, pin.strip(), rep_call_sid, utcnow())
+        except Unavailable:
+            return self.offline_call()
+        if found is None:
+            if tries + 1 >= self.config["PIN_TRIES"]:
+                return Turn(state=self.engine.new_state(), action="hangup",
+                            say=[self.staff_text("rep.call.pin_locked", VOICE)])
+            return self.pin_prompt(tries + 1, wrong=True)
+        return Turn(state=dict(self.engine.new_state(), callback=found.callback_id,
+                               callback_lang=found.lang),
+                    action="dialback", ring=[(found.callback_id, found.number)],
+                    say=[self.staff_text("rep.call.dialing", VOICE)])
+
+    def dialback_ended(self, callback_id: int, status: str, rep_number: str) -> Turn:
+        completed = status == "completed"
+        try:
+            with self.transaction() as db:
+                self.callbacks.finish(db, callback_id, completed, utcnow())
+                turn = self._rep_call_menu(self.roster(db), utcnow())
+        except Unavailable:
+            return self.offline_call()
+        key = "rep.call.dialback_done" if completed else "rep.call.dialback_failed"
+        turn.say.insert(0, self.staff_text(key, VOICE))
+        return turn
+
+    def announce_texts(self, lang: str) -> tuple[str, list[str]]:
+        """What the person called back hears first: who is calling."""
+        lang = lang if lang in self.content.languages else self.content.default
+        return lang, [self.content.text(lang, "callback.announce", VOICE)]
 
     def whisper_texts(self, caller_call_sid: str) -> list[str]:
         """What a representative hears on pick-up, with the caller's language if not ours."""
@@ -365,15 +518,17 @@ class Helpline:
     def dial_finished(self, call_sid: str, status: str, step: int | None) -> Turn:
         """The <Dial> to representatives ended: a call somebody took ends politely; anything
         else leads to the voicemail / callback offer."""
-        def outcome(db, roster, conv, now):
+        def outcome(db, roster, conv, now, alerts):
             taken = roster.release_call(call_sid) is not None
             done = taken and status == "completed"
+            if not done and not (conv.state or {}).get("rang_everyone"):
+                return Input("start")  # nobody who speaks the language answered: ring everyone
             self.record(db, VOICE, ["answered" if done else "missed"], now)
             return Input("done" if done else "failed")
         return self.call(call_sid, "", Input("failed"), step, outcome)
 
     def queue_left(self, call_sid: str, result: str, step: int | None) -> Turn | None:
-        def outcome(db, roster, conv, now):
+        def outcome(db, roster, conv, now, alerts):
             waited = int((now - conv.waiting_since).total_seconds()) if conv.waiting_since else None
             conv.waiting_since = None
             roster.release_call(call_sid)
@@ -387,14 +542,24 @@ class Helpline:
                   step: int | None) -> Turn:
         """Keep a recording's address and length (never the audio); an empty one is asked
         for again. Without a database the record is spooled, never lost."""
-        def outcome(db, roster, conv, now):
+        def outcome(db, roster, conv, now, alerts):
             if not url or duration < 1:
                 return Input("failed")
-            if db.query(Voicemail).filter_by(call_sid=call_sid).first() is None:
-                db.add(Voicemail(call_sid=call_sid, caller_hash=conv.caller_hash, recording_url=url,
-                                 recording_sid=sid or None, duration=duration,
-                                 lang=(conv.state or {}).get("lang", self.content.default),
-                                 created_at=now))
+            if db.query(Voicemail).filter_by(call_sid=call_sid).first() is not None:
+                return Input("done")
+            lang = (conv.state or {}).get("lang", self.content.default)
+            voicemail = Voicemail(call_sid=call_sid, caller_hash=conv.caller_hash, recording_url=url,
+                                  recording_sid=sid or None, duration=duration, lang=lang,
+                                  created_at=now)
+            db.add(voicemail)
+            db.flush()
+            number = caller if E164.match(caller or "") else None
+            callback, pin = self.callbacks.save(db, VOICE, conv.caller_hash or self.hash(call_sid),
+                                                number, lang, now, voicemail)
+            if callback is None or pin:  # an open callback of this caller was alerted already
+                alerts += self.alert(roster, "rep.sms.voicemail" if pin else "rep.sms.voicemail_nopin",
+                                     now, pin=pin, seconds=duration,
+                                     language=self.content.languages[lang].name)
             return Input("done")
         turn = self.call(call_sid, caller, Input("failed"), step, outcome)
         if turn.action == "offline" and url and duration >= 1:
@@ -415,18 +580,6 @@ class Helpline:
                  self.content.text(lang, "queue.leave", VOICE)]
         return lang, texts
 
-    def take_next_caller(self, rep_number: str, rep_call_sid: str) -> bool:
-        try:
-            with self.transaction() as db:
-                roster = self.roster(db)
-                rep = roster.find(rep_number)
-                if rep is None:
-                    return False
-                roster.mark_on_call(rep.id, rep_call_sid, utcnow())
-                return True
-        except Unavailable:
-            return False
-
     def rep_call_ended(self, rep_call_sid: str) -> Turn:
         try:
             with self.transaction() as db:
@@ -436,9 +589,3 @@ class Helpline:
         except Unavailable:
             return self.offline_call()
 
-    def _save_callback(self, db, channel: str, caller_hash: str, number: str, lang: str,
-                       now: datetime) -> None:
-        pending = db.query(Callback).filter_by(caller_hash=caller_hash, done_at=None).first()
-        if pending is None:
-            db.add(Callback(channel=channel, caller_hash=caller_hash,
-                            number_encrypted=self.vault.encrypt(number), lang=lang, created_at=now))

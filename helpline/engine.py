@@ -37,6 +37,7 @@ class Turn:
     # or a texter in a chat) and the representatives a call should ring.
     outbox: list[tuple[str, str]] = field(default_factory=list)
     ring: list[tuple[int, str]] = field(default_factory=list)
+    ring_seconds: int | None = None
 
     @property
     def lang(self) -> str:
@@ -204,7 +205,7 @@ class _Step:
         self.state["misses"] = 0
         what, value = picked
         if what == "option":
-            self.state["trail"].append(node.id)
+            self.remember(node)
             self.turn.events.append(f"choice:{value.goto}")
             return self.goto(value.goto)
         if what == "language":
@@ -265,9 +266,14 @@ class _Step:
             return self.goto(node.then or (trail.pop() if trail else self.flow.home))
         target = self.flow.commands[name].goto
         if target != node.id:
-            trail.append(node.id)
+            self.remember(node)
         self.turn.events.append(f"choice:{target}")
         return self.goto(target)
+
+    def remember(self, node: Node) -> None:
+        """BACK returns to menus and facts, never to a prompt that acts (records, hangs up)."""
+        if node.type in ("menu", "series") and node.action is None:
+            self.state["trail"].append(node.id)
 
     def miss(self, node: Node) -> Turn:
         self.state["misses"] = self.state.get("misses", 0) + 1
@@ -283,6 +289,7 @@ class _Step:
     def goto(self, node_id: str, step: int = 0) -> Turn:
         node = self.flow.nodes[node_id]
         if node.needs and not self.context.get(node.needs):
+            self.turn.events.append(f"unmet:{node.needs}")
             return self.goto(node.otherwise)
         self.state["node"], self.state["step"] = node_id, step
         self.turn.action = node.action

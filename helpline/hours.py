@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+UTC = ZoneInfo("UTC")
 
 DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _PART = re.compile(r"^(?P<days>[a-z]{3}(?:-[a-z]{3})?(?:,[a-z]{3}(?:-[a-z]{3})?)*)\s+"
@@ -26,7 +28,7 @@ def _days(spec: str) -> set[int]:
     return days
 
 
-def _time(value: str) -> time:
+def parse_time(value: str) -> time:
     hours, minutes = map(int, value.split(":"))
     if hours == 24 and minutes == 0:
         return time.max
@@ -63,19 +65,28 @@ class Hours:
             match = _PART.match(part)
             if not match:
                 raise HoursError(f"'{part}' should look like 'mon-fri 09:00-17:00'")
-            start, end = _time(match["start"]), _time(match["end"])
+            start, end = parse_time(match["start"]), parse_time(match["end"])
             windows += [Window(day, start, end) for day in sorted(_days(match["days"]))]
         return cls(tuple(windows), tz)
 
     def is_open(self, utc_naive: datetime) -> bool:
-        if not self.windows:
-            return True
-        local = utc_naive.replace(tzinfo=ZoneInfo("UTC")).astimezone(self.zone)
-        day, now = local.weekday(), local.time()
+        return not self.windows or self.open_until(utc_naive) is not None
+
+    def open_until(self, utc_naive: datetime) -> datetime | None:
+        """The end (naive UTC) of the window open at this moment, or None when closed."""
+        local = utc_naive.replace(tzinfo=UTC).astimezone(self.zone)
+        day, now, today = local.weekday(), local.time(), local.date()
+        ends = []
         for w in self.windows:
-            if w.start <= w.end:
-                if w.weekday == day and w.start <= now < w.end:
-                    return True
-            elif (w.weekday == day and now >= w.start) or ((w.weekday + 1) % 7 == day and now < w.end):
-                return True
-        return False
+            if w.start <= w.end and w.weekday == day and w.start <= now < w.end:
+                ends.append((today, w.end))
+            elif w.start > w.end and w.weekday == day and now >= w.start:
+                ends.append((today + timedelta(days=1), w.end))
+            elif w.start > w.end and (w.weekday + 1) % 7 == day and now < w.end:
+                ends.append((today, w.end))
+        if not ends:
+            return None
+        date, end = max(ends)
+        if end == time.max:
+            date, end = date + timedelta(days=1), time(0, 0)
+        return datetime.combine(date, end, self.zone).astimezone(UTC).replace(tzinfo=None)

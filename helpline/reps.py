@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from .store import Chat, Conversation, Representative
+from .hours import DAYS, Hours, HoursError, Window, parse_time
+from .store import Chat, Conversation, Representative, Shift
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 CODE_LETTERS = "ACDEFHJKMNPRTUVWXY"
@@ -48,13 +49,91 @@ class Outbox:
         self.messages.append((to, text))
 
 
-class Roster:
-    """Queries on representatives, with the helpers to hash and decrypt their numbers."""
+def parse_shift(day: str, start: str, end: str) -> tuple[int, str, str]:
+    """("mon", "22:00", "02:00") -> (0, "22:00", "02:00"), checked."""
+    day = day.strip().lower()[:3]
+    if day not in DAYS:
+        raise RosterError(f"'{day}' is not a weekday ({', '.join(DAYS)})")
+    try:
+        Hours.parse(f"{day} {start}-{end}", "UTC")
+    except HoursError as exc:
+        raise RosterError(str(exc)) from None
+    if start == end:
+        raise RosterError("a shift needs a start and an end that differ")
+    return DAYS.index(day), start, end
 
-    def __init__(self, db: Session, hasher, vault):
+
+def parse_languages(text: str, known) -> str:
+    codes = [c.strip().lower() for c in text.split(",") if c.strip()]
+    unknown = [c for c in codes if c not in known]
+    if not codes or unknown:
+        raise RosterError(f"languages must be among {', '.join(known)} (got '{text}')")
+    return ",".join(dict.fromkeys(codes))
+
+
+class Roster:
+    """Queries on representatives, with the helpers to hash and decrypt their numbers.
+    ``hours`` carries the helpline's time zone, in which shifts are written."""
+
+    def __init__(self, db: Session, hasher, vault, hours: Hours | None = None):
         self.db = db
         self.hash = hasher
         self.vault = vault
+        self.zone = hours.zone if hours else Hours.parse("", "UTC").zone
+        self._shifts: dict[int, Hours] | None = None
+
+    # -- shifts and duty -----------------------------------------------------------------
+    def shifts_of(self, rep: Representative) -> Hours:
+        if self._shifts is None:
+            windows: dict[int, list[Window]] = {}
+            for shift in self.db.execute(select(Shift)).scalars():
+                windows.setdefault(shift.rep_id, []).append(
+                    Window(shift.weekday, parse_time(shift.start), parse_time(shift.end)))
+            self._shifts = {rep_id: Hours(tuple(w), self.zone) for rep_id, w in windows.items()}
+        return self._shifts.get(rep.id) or Hours((), self.zone)
+
+    def in_shift(self, rep: Representative, now: datetime) -> bool:
+        shifts = self.shifts_of(rep)
+        return bool(shifts.windows) and shifts.is_open(now)
+
+    def is_on_duty(self, rep: Representative, now: datetime) -> bool:
+        """Inside a shift or texted ON, unless texted OFF until the shift ends."""
+        if rep.off_until is not None and now < rep.off_until:
+            return False
+        return rep.on_duty or self.in_shift(rep, now)
+
+    def set_duty(self, rep: Representative, on: bool, now: datetime) -> None:
+        """ON holds until OFF; OFF during a shift holds until that shift ends."""
+        rep.on_duty = on
+        rep.off_until = None if on else self.shift_end(rep, now)
+
+    def shift_end(self, rep: Representative, now: datetime) -> datetime | None:
+        """When the shift the representative is in now ends (naive UTC), or None."""
+        shifts = self.shifts_of(rep)
+        return shifts.open_until(now) if shifts.windows else None
+
+    def add_shift(self, rep: Representative, day: str, start: str, end: str) -> Shift:
+        weekday, start, end = parse_shift(day, start, end)
+        shift = Shift(rep_id=rep.id, weekday=weekday, start=start, end=end)
+        self.db.add(shift)
+        self.db.flush()
+        self._shifts = None
+        return shift
+
+    def remove_shift(self, rep: Representative, day: str, start: str, end: str) -> bool:
+        weekday, start, end = parse_shift(day, start, end)
+        shift = self.db.execute(select(Shift).where(
+            Shift.rep_id == rep.id, Shift.weekday == weekday, Shift.start == start,
+            Shift.end == end)).scalars().first()
+        if shift is None:
+            return False
+        self.db.delete(shift)
+        self._shifts = None
+        return True
+
+    def shifts(self, rep: Representative) -> list[Shift]:
+        return list(self.db.execute(select(Shift).where(Shift.rep_id == rep.id)
+                                    .order_by(Shift.weekday, Shift.start)).scalars())
 
     # -- roster --------------------------------------------------------------------------
     def find(self, number: str) -> Representative | None:
@@ -88,14 +167,13 @@ class Roster:
     def number_of(self, rep: Representative) -> str | None:
         return self.vault.decrypt(rep.number_encrypted)
 
-    def on_duty(self) -> list[Representative]:
-        return list(self.db.execute(select(Representative).where(Representative.on_duty)
-                                    .order_by(Representative.id)).scalars())
+    def on_duty(self, now: datetime) -> list[Representative]:
+        return [rep for rep in self.all() if self.is_on_duty(rep, now)]
 
     def free_for_call(self, now: datetime) -> list[tuple[Representative, str]]:
         """On duty and not on a call (a call mark older than STALE_CALL is forgotten)."""
         free = []
-        for rep in self.on_duty():
+        for rep in self.on_duty(now):
             if rep.on_call and rep.on_call_since and now - rep.on_call_since < STALE_CALL:
                 continue
             number = self.number_of(rep)

@@ -10,6 +10,7 @@ import logging
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import true as sa_true
 from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Integer, String, Text,
                         UniqueConstraint, create_engine, event, select, text)
 from sqlalchemy.engine import make_url
@@ -66,10 +67,25 @@ class Representative(Base):
     number_hash: Mapped[str] = mapped_column(String(64), unique=True)
     number_encrypted: Mapped[str] = mapped_column(Text)
     name: Mapped[str | None] = mapped_column(String(80))
+    # On duty when inside a shift or texted ON (on_duty), unless texted OFF during a shift
+    # (off_until: the end of that shift). See Roster.is_on_duty.
     on_duty: Mapped[bool] = mapped_column(Boolean, default=True)
+    off_until: Mapped[datetime | None] = mapped_column(DateTime)
+    languages: Mapped[str] = mapped_column(String(40), default="en", server_default="en")
     on_call: Mapped[str | None] = mapped_column(String(64))
     on_call_since: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Shift(Base):
+    """A weekly shift in the helpline's time zone; end before start runs over midnight."""
+
+    __tablename__ = "shifts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rep_id: Mapped[int] = mapped_column(ForeignKey("representatives.id", ondelete="CASCADE"), index=True)
+    weekday: Mapped[int] = mapped_column(Integer)  # 0 = Monday
+    start: Mapped[str] = mapped_column(String(5))  # "HH:MM"
+    end: Mapped[str] = mapped_column(String(5))
 
 
 class Chat(Base):
@@ -90,6 +106,8 @@ class Chat(Base):
     texter_messages: Mapped[int] = mapped_column(Integer, default=0)
     rep_messages: Mapped[int] = mapped_column(Integer, default=0)
     told_waiting: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Offered to representatives who speak the texter's language first; everyone after.
+    offered_to_all: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
 
 
 class Voicemail(Base):
@@ -106,8 +124,9 @@ class Voicemail(Base):
 
 
 class Callback(Base):
-    """A request to be called back: the one record that keeps a caller's number, encrypted,
-    and only until a representative marks it done."""
+    """A request to be called back (or a voicemail to return): the one record that keeps a
+    caller's number, encrypted, and only until the call is returned. A representative
+    returns it by PIN (kept hashed) without ever seeing the number."""
 
     __tablename__ = "callbacks"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -117,6 +136,10 @@ class Callback(Base):
     lang: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     done_at: Mapped[datetime | None] = mapped_column(DateTime)
+    voicemail_id: Mapped[int | None] = mapped_column(ForeignKey("voicemails.id", ondelete="SET NULL"))
+    pin_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    pin_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    dialing: Mapped[str | None] = mapped_column(String(64))  # the representative's CallSid
 
 
 class Receipt(Base):

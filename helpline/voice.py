@@ -61,7 +61,8 @@ def render(turn: Turn) -> VoiceResponse:
     if turn.action == "connect":
         speaker.say(response, turn.say)
         dial = response.dial(action=url_for("voice.dial_status", s=step), method="POST",
-                             caller_id=helpline_number(), timeout=config["DIAL_TIMEOUT"])
+                             caller_id=helpline_number(),
+                             timeout=turn.ring_seconds or config["DIAL_TIMEOUT"])
         for rep_id, number in turn.ring:
             dial.number(number, url=url_for("voice.whisper", rep=rep_id,
                                             call=request.form.get("CallSid", "")),
@@ -83,6 +84,21 @@ def render(turn: Turn) -> VoiceResponse:
                                  method="POST", timeout=config["GATHER_TIMEOUT"])
         speaker.say(gather, turn.say)
         response.hangup()
+    elif turn.action == "take_queue":
+        response.dial(action=url_for("voice.rep_after"), method="POST").queue(QUEUE)
+    elif turn.action == "pin":
+        gather = response.gather(input="dtmf", num_digits=6, finish_on_key="#", method="POST",
+                                 action=url_for("voice.rep_pin", tries=turn.state["tries"]),
+                                 timeout=config["GATHER_TIMEOUT"] + 4)
+        speaker.say(gather, turn.say)
+        response.hangup()
+    elif turn.action == "dialback":
+        speaker.say(response, turn.say)
+        callback_id, number = turn.ring[0]
+        dial = response.dial(action=url_for("voice.dialback_done", cb=callback_id), method="POST",
+                             caller_id=helpline_number(), timeout=30)
+        dial.number(number, url=url_for("voice.dialback_announce", lang=turn.state["callback_lang"]),
+                    method="POST")
     else:
         gather = response.gather(
             input="dtmf speech", action=url_for("voice.step", s=step), method="POST", num_digits=1,
@@ -216,14 +232,34 @@ def recorded():
 @bp.post("/voice/rep/take")
 @twilio_signed
 def rep_take():
-    """A representative who called in pressed 1: connect them to the longest-waiting caller."""
+    """A representative who called in chose: 1 the next caller in line, 2 return a call."""
+    return twiml(render(helpline().rep_choice(request.form.get("From", ""), call_sid(),
+                                              request.form.get("Digits", "").strip())))
+
+
+@bp.post("/voice/rep/pin")
+@twilio_signed
+def rep_pin():
+    tries = request.args.get("tries", default=0, type=int)
+    return twiml(render(helpline().dialback(request.form.get("From", ""), call_sid(),
+                                            request.form.get("Digits", ""), tries)))
+
+
+@bp.post("/voice/rep/dialback-done")
+@twilio_signed
+def dialback_done():
+    callback_id = request.args.get("cb", type=int)
+    return twiml(render(helpline().dialback_ended(callback_id, request.form.get("DialCallStatus", ""),
+                                                  request.form.get("From", ""))))
+
+
+@bp.post("/voice/dialback/announce")
+@twilio_signed
+def dialback_announce():
+    """Played to the person called back, before the representative is connected."""
+    lang, texts = helpline().announce_texts(request.args.get("lang", ""))
     response = VoiceResponse()
-    if request.form.get("Digits", "") == "1" and helpline().take_next_caller(
-            request.form.get("From", ""), call_sid()):
-        dial = response.dial(action=url_for("voice.rep_after"), method="POST")
-        dial.queue(QUEUE)
-    else:
-        response.hangup()
+    Speaker(lang).say(response, texts)
     return twiml(response)
 
 

@@ -423,12 +423,15 @@ def test_representative_calling_in_hears_the_queue_and_takes_the_next(app, twili
     bridged = call(twilio, "/voice/queue/left", QueueResult="bridged")
     assert "Thank you for calling" in bridged.find("Say").text
     after = twiml(twilio.post("/voice/rep/after", {"CallSid": rep_sid, "From": REP_A}))
-    assert "No callers are waiting" in after.find("Say").text
+    assert "No callers are waiting" in after.find("Gather/Say").text
 
 
 def test_representative_calling_with_nobody_waiting(twilio):
     root = twiml(twilio.post("/voice", {"CallSid": "CAz", "From": REP_B}))
-    assert "No callers are waiting" in root.find("Say").text
+    spoken = " ".join(s.text for s in root.iter("Say"))
+    assert "No callers are waiting" in spoken and "press 2" in spoken
+    root = twiml(twilio.post("/voice/rep/take", {"CallSid": "CAz", "From": REP_B, "Digits": "1"}))
+    assert root.find("Dial") is None and "No callers are waiting" in root.find("Gather/Say").text
 
 
 def test_caller_hanging_up_in_the_queue_leaves_it(app, twilio):
@@ -436,7 +439,7 @@ def test_caller_hanging_up_in_the_queue_leaves_it(app, twilio):
     to_person(twilio)
     assert list(call(twilio, "/voice/queue/left", QueueResult="hangup")) == []
     rep_root = twiml(twilio.post("/voice", {"CallSid": "CAz", "From": REP_B}))
-    assert "No callers are waiting" in rep_root.find("Say").text
+    assert "No callers are waiting" in rep_root.find("Gather/Say").text
 
 
 # -- opening hours ---------------------------------------------------------------------------
