@@ -12,6 +12,7 @@ gets these commands (so ``check`` can say what is wrong) and ``LOAD_ERROR`` hold
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 
 import click
 from flask import current_app
@@ -20,7 +21,8 @@ from flask.cli import with_appcontext
 from . import check as checks
 from . import migrate, retention
 from . import simulate as simulator
-from .reps import RosterError
+from .hours import DAYS, UTC
+from .reps import RosterError, clock, coverage, parse_languages
 from .store import utcnow
 
 LOAD_ERROR = "helpline.load_error"
@@ -51,14 +53,20 @@ def reps_group() -> None:
 @reps_group.command("add")
 @click.argument("number")
 @click.option("--name", help="How the staff console shows them (never their number).")
-@click.option("--off", "off_duty", is_flag=True, help="Add them off duty.")
+@click.option("--off", "off_duty", is_flag=True,
+              help="Add them off duty: on duty only in their shifts (see `reps shift add`).")
+@click.option("--languages", default=None, metavar="CODES",
+              help="Languages they speak, e.g. es,en (default: the helpline's default).")
 @with_appcontext
-def reps_add(number: str, name: str | None, off_duty: bool) -> None:
+def reps_add(number: str, name: str | None, off_duty: bool, languages: str | None) -> None:
     """Add a representative by E.164 number, e.g. +15551234567."""
     helpline = _helpline()
     try:
+        codes = parse_languages(languages or current_app.config["HELPLINE_DEFAULT_LANGUAGE"],
+                                helpline.content.languages)
         with helpline.store.transaction() as db:
             rep, created = helpline.roster(db).add(number, name, utcnow(), on_duty=not off_duty)
+            rep.languages = codes
             rep_id = rep.id
     except RosterError as exc:
         raise click.ClickException(str(exc)) from None
@@ -70,14 +78,8 @@ def reps_add(number: str, name: str | None, off_duty: bool) -> None:
 @with_appcontext
 def reps_remove(number: str) -> None:
     """Remove a representative; a chat they had open is ended."""
-    helpline = _helpline()
-    try:
-        with helpline.store.transaction() as db:
-            removed = helpline.roster(db).remove(number)
-    except RosterError as exc:
-        raise click.ClickException(str(exc)) from None
-    if not removed:
-        raise click.ClickException("no representative has that number")
+    with _representative(number) as (roster, rep):
+        roster.remove(number)
     click.echo("removed")
 
 
@@ -86,25 +88,35 @@ def reps_remove(number: str) -> None:
 def reps_list() -> None:
     """Everyone on the roster: duty, calls, and only the last two digits of a number."""
     helpline = _helpline()
+    now = utcnow()
     with helpline.store.transaction() as db:
         roster = helpline.roster(db)
         for rep in roster.all():
             number = roster.number_of(rep) or "??"
             busy = ", on a call" if rep.on_call else ""
-            click.echo(f"#{rep.id}\t{rep.name or '-'}\t...{number[-2:]}\t"
-                       f"{'on duty' if rep.on_duty else 'off duty'}{busy}")
+            duty = "on duty" if roster.is_on_duty(rep, now) else "off duty"
+            click.echo(f"#{rep.id}\t{rep.name or '-'}\t...{number[-2:]}\t{rep.languages}\t"
+                       f"{duty}{busy}")
 
 
-def _set_duty(number: str, on_duty: bool) -> None:
+@contextmanager
+def _representative(number: str):
+    """The representative with this number, in a transaction, or a clear error."""
     helpline = _helpline()
     try:
         with helpline.store.transaction() as db:
-            rep = helpline.roster(db).find(number)
+            roster = helpline.roster(db)
+            rep = roster.find(number)
             if rep is None:
                 raise click.ClickException("no representative has that number")
-            rep.on_duty = on_duty
+            yield roster, rep
     except RosterError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def _set_duty(number: str, on_duty: bool) -> None:
+    with _representative(number) as (roster, rep):
+        roster.set_duty(rep, on_duty, utcnow())
     click.echo("on duty" if on_duty else "off duty")
 
 
@@ -122,6 +134,68 @@ def reps_on(number: str) -> None:
 def reps_off(number: str) -> None:
     """Take a representative off duty."""
     _set_duty(number, False)
+
+
+@reps_group.group("shift")
+def shift_group() -> None:
+    """Weekly shifts, in the helpline's time zone (HELPLINE_TIMEZONE)."""
+
+
+@shift_group.command("add")
+@click.argument("number")
+@click.argument("day")
+@click.argument("start")
+@click.argument("end")
+@with_appcontext
+def shift_add(number: str, day: str, start: str, end: str) -> None:
+    """A weekly shift, e.g. `+15551234567 fri 22:00 02:00` (over midnight is fine)."""
+    with _representative(number) as (roster, rep):
+        roster.add_shift(rep, day, start, end)
+    click.echo(f"shift added: {day[:3].lower()} {start}-{end}")
+
+
+@shift_group.command("remove")
+@click.argument("number")
+@click.argument("day")
+@click.argument("start")
+@click.argument("end")
+@with_appcontext
+def shift_remove(number: str, day: str, start: str, end: str) -> None:
+    with _representative(number) as (roster, rep):
+        if not roster.remove_shift(rep, day, start, end):
+            raise click.ClickException("no such shift")
+    click.echo("shift removed")
+
+
+@shift_group.command("list")
+@click.argument("number", required=False)
+@with_appcontext
+def shift_list(number: str | None) -> None:
+    """One representative's shifts, or everyone's."""
+    helpline = _helpline()
+    with helpline.store.transaction() as db:
+        roster = helpline.roster(db)
+        reps = [roster.find(number)] if number else roster.all()
+        for rep in filter(None, reps):
+            for shift in roster.shifts(rep):
+                click.echo(f"#{rep.id}\t{rep.name or '-'}\t{DAYS[shift.weekday]} {shift.start}-{shift.end}")
+
+
+@reps_group.command("coverage")
+@with_appcontext
+def reps_coverage() -> None:
+    """The coming week: how many are on shift when, and the gaps (within opening hours)."""
+    helpline = _helpline()
+    today = utcnow().replace(tzinfo=UTC).astimezone(helpline.hours.zone).date()
+    with helpline.store.transaction() as db:
+        windows = helpline.roster(db).windows_by_rep()
+    for day in coverage(windows, helpline.hours, today):
+        click.echo(day.day.strftime("%a %Y-%m-%d"))
+        for start, end, count in day.runs:
+            if count:
+                click.echo(f"  {clock(start)}-{clock(end)}  {count} on shift")
+        gaps = ", ".join(f"{clock(a)}-{clock(b)}" for a, b in day.gaps)
+        click.echo(f"  gaps: {gaps or 'none'}")
 
 
 @click.group("db")

@@ -35,8 +35,8 @@ def test_reps_add_list_on_off_remove(app):
     assert "already on the roster" in run(app, "reps", "add", "+1 555 555 0901").output
     run(app, "reps", "add", "+15555550902", "--off")
     listing = run(app, "reps", "list").output
-    assert "#1\tSam\t...01\ton duty" in listing
-    assert "#2\t-\t...02\toff duty" in listing
+    assert "#1\tSam\t...01\ten\ton duty" in listing
+    assert "#2\t-\t...02\ten\toff duty" in listing
     assert "5555550901" not in listing
     assert "off duty" in run(app, "reps", "off", "+15555550901").output
     assert "on duty" in run(app, "reps", "on", "+15555550902").output
