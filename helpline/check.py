@@ -200,8 +200,8 @@ def load_language(project: Project, folder: Path) -> Language:
     for need in ("name", "locale"):
         if need not in meta:
             project.add(ERROR, f"{label}/language.yaml", need,
-                        f"missing: language.yaml needs 'name' (e.g. English) and 'locale' "
-                        f"(e.g. en-US)")
+                        "missing: language.yaml needs 'name' (e.g. English) and 'locale' "
+                        "(e.g. en-US)")
     lang = Language(code=code, name=str(meta.get("name", code)),
                     locale=str(meta.get("locale", code)))
     for path in sorted(folder.iterdir()):

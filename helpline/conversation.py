@@ -15,13 +15,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from .callbacks import Callbacks, Dialback
+from .callbacks import Callbacks
 from .engine import SMS, VOICE, Engine, Input, Turn
 from .hours import UTC, Hours
 from .reps import ACTIVE, E164, WAITING, Roster, parse_command
 from .security import Vault, hash_number
 from .spool import Spool
-from .store import Callback, Chat, Event, Receipt, Representative, Store, Voicemail, utcnow
+from .store import Chat, Event, Representative, Store, Voicemail, utcnow
 from .twilio_api import TwilioApi
 
 log = logging.getLogger(__name__)

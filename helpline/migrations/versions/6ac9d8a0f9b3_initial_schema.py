@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 6ac9d8a0f9b3
-Revises: 
+Revises:
 Create Date: 2026-11-25 16:41:57.929265
 """
 from alembic import op
