@@ -102,8 +102,8 @@ class Helpline:
 
     def alert_unstaffed(self, roster: Roster, turn: Turn, channel: str, now: datetime) -> None:
         """Coordinators hear that someone asked for a person and nobody was on duty, at most
-        once per COORDINATOR_ALERT_MINUTES."""
-        if not self.coordinators or roster.on_duty(now):
+        once per COORDINATOR_ALERT_MINUTES. Outside opening hours nobody is expected."""
+        if not self.coordinators or not self.hours.is_open(now) or roster.on_duty(now):
             return
         since = now - timedelta(minutes=self.config["COORDINATOR_ALERT_MINUTES"])
         if roster.db.execute(select(Event.id).where(
