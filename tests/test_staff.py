@@ -219,7 +219,7 @@ def test_live_panel_shows_who_waits_how_long_and_reps_by_name(app, console):
         session.add(Conversation(channel="voice", key="CA9", created_at=now, updated_at=now,
                                  waiting_since=now - timedelta(seconds=75), state={"lang": "en"}))
     page = console.get("/staff/live").get_data(as_text=True)
-    assert "Ana" in page and "ending 01" in page
+    assert "Ana" in page and "ending 01" in page and "English</span>" in page
     assert "Representative #2" in page and "ending 42" in page and "On a call" in page
     assert "#K7" in page and "Español" in page and "waiting 4 min" in page
     assert re.search(r">1</p>\s*<p>caller in the queue</p>\s*<p class=\"sub\">longest 1 min", page)
@@ -270,7 +270,7 @@ def add_callback(app):
     helpline = app.extensions["helpline"]
     with db(app) as session:
         cb = Callback(channel="voice", caller_hash="c" * 64, lang="en", created_at=utcnow(),
-                      number_encrypted=helpline.vault.encrypt(CALLBACK_NUMBER))
+                      number_encrypted=helpline.vault.encrypt(CALLBACK_NUMBER), pin_hash="p" * 64)
         session.add(cb)
         session.flush()
         return cb.id
@@ -294,7 +294,7 @@ def test_callback_done_deletes_the_number_and_no_log_holds_it(app, console):
     assert console.post(f"/staff/callbacks/{cb}/done", page="/staff/callbacks").status_code == 302
     with db(app) as session:
         row = session.get(Callback, cb)
-        assert row.done_at is not None and row.number_encrypted is None
+        assert row.done_at is not None and row.number_encrypted is None and row.pin_hash is None
         dump = repr([list(r) for t in ("staff_audit_log", "staff_users", "staff_login_failures")
                      for r in session.execute(text(f"SELECT * FROM {t}"))])
     assert "5550177" not in dump
@@ -348,3 +348,28 @@ def test_statistics_days_are_the_helplines_local_days(app):
     days = dict(stats.days)
     assert days[add.date() - timedelta(days=1)]["sms"] == 1 and days[add.date()]["sms"] == 0
     assert len(stats.days) == 14 and stats.handoff_share == 0
+
+
+def test_duty_follows_shifts_and_off_lasts_until_the_shift_ends(app, console):
+    """The console shows and sets duty as the representatives' ON/OFF texts do: a shift puts
+    someone on duty, and OFF during it holds until the shift ends."""
+    from helpline.hours import DAYS
+
+    helpline = app.extensions["helpline"]
+    with db(app) as session:
+        roster = helpline.roster(session)
+        rep = session.get(Representative, 2)
+        rep.on_duty = False
+        for day in DAYS:
+            roster.add_shift(rep, day, "00:00", "12:00")
+            roster.add_shift(rep, day, "12:00", "00:00")
+    rep_row = r'Representative #2.*?<span class="badge (on|off)">'
+    assert re.search(rep_row, console.get("/staff/live").get_data(as_text=True), re.S).group(1) == "on"
+    console.post("/staff/reps/2/duty", {"on": "0"}, page="/staff")
+    with db(app) as session:
+        rep = session.get(Representative, 2)
+        assert rep.off_until is not None and rep.off_until > utcnow()
+    assert re.search(rep_row, console.get("/staff/live").get_data(as_text=True), re.S).group(1) == "off"
+    console.post("/staff/reps/2/duty", {"on": "1"}, page="/staff")
+    with db(app) as session:
+        assert session.get(Representative, 2).off_until is None

@@ -23,6 +23,7 @@ class RepRow:
     id: int
     label: str
     last2: str
+    languages: list[str]
     on_duty: bool
     on_call: bool
     chatting: bool
@@ -49,11 +50,12 @@ def rep_label(rep: Representative) -> str:
 def live(helpline, db: Session, now: datetime) -> Live:
     chatting = set(db.execute(select(Chat.rep_id).where(Chat.status == ACTIVE)).scalars())
     reps = []
-    for rep in helpline.roster(db).all():
+    roster = helpline.roster(db)
+    for rep in roster.all():
         number = helpline.vault.decrypt(rep.number_encrypted) or ""
         on_call = bool(rep.on_call and rep.on_call_since and now - rep.on_call_since < STALE_CALL)
-        reps.append(RepRow(rep.id, rep_label(rep), number[-2:], rep.on_duty, on_call,
-                           rep.id in chatting))
+        reps.append(RepRow(rep.id, rep_label(rep), number[-2:], (rep.languages or "").split(","),
+                           roster.is_on_duty(rep, now), on_call, rep.id in chatting))
     callers = [Waiting("", (conv.state or {}).get("lang", ""), _seconds(now, conv.waiting_since))
                for conv in db.execute(select(Conversation).where(
                    Conversation.channel == "voice", Conversation.waiting_since.is_not(None),
@@ -69,11 +71,12 @@ def _seconds(now: datetime, since: datetime) -> int:
     return max(0, int((now - since).total_seconds()))
 
 
-def set_duty(db: Session, user: StaffUser, rep_id: int, on: bool, now: datetime) -> bool:
+def set_duty(helpline, db: Session, user: StaffUser, rep_id: int, on: bool, now: datetime) -> bool:
+    """As the representative's own ON and OFF texts: OFF during a shift lasts until it ends."""
     rep = db.get(Representative, rep_id, with_for_update=True)
     if rep is None:
         return False
-    rep.on_duty = on
+    helpline.roster(db).set_duty(rep, on, now)
     audit(db, user, f"duty rep {rep_id} {'on' if on else 'off'}", now)
     return True
 
@@ -107,12 +110,13 @@ def voicemail_done(db: Session, user: StaffUser, vm_id: int, now: datetime) -> b
 
 
 def callback_done(db: Session, user: StaffUser, cb_id: int, now: datetime) -> bool:
-    """Done deletes the number: it was kept only so that someone could call back."""
+    """Done deletes the number and the dialback PIN: they were kept only so that someone
+    could call back."""
     cb = db.get(Callback, cb_id, with_for_update=True)
     if cb is None:
         return False
     if cb.done_at is None:
-        cb.done_at, cb.number_encrypted = now, None
+        cb.done_at, cb.number_encrypted, cb.pin_hash = now, None, None
         audit(db, user, f"done callback {cb_id}", now)
     return True
 

@@ -170,7 +170,7 @@ def live():
 def duty(rep_id: int):
     on = request.form.get("on") == "1"
     with transaction() as db:
-        if not queries.set_duty(db, g.staff, rep_id, on, utcnow()):
+        if not queries.set_duty(helpline(), db, g.staff, rep_id, on, utcnow()):
             abort(404)
     return redirect(url_for("staff.home"))
 
