@@ -44,6 +44,7 @@ def seed(app) -> None:
         ana, marcus, priya = db.execute(select(Representative).order_by(Representative.id)).scalars()
         ana.name, marcus.name, priya.name = "Ana", "Marcus", "Priya"
         priya.on_duty = False
+        ana.languages, priya.languages = "en,es", "es"
         ana.on_call, ana.on_call_since = "CAana", now - timedelta(minutes=6)
         db.add(Chat(code="H4", texter_hash="a" * 64, lang="en", status="active", rep_id=marcus.id,
                     created_at=now - timedelta(minutes=12), accepted_at=now - timedelta(minutes=9)))
