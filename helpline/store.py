@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import true as sa_true
 from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Integer, String, Text,
-                        UniqueConstraint, create_engine, event, select, text)
+                        UniqueConstraint, bindparam, create_engine, event, select, text)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -162,6 +162,15 @@ class Event(Base):
     value: Mapped[int | None] = mapped_column(Integer)
 
 
+# Built once: the look-ups every webhook makes (SQLAlchemy caches their compiled form).
+_LOCK_CONVERSATION = (select(Conversation)
+                      .where(Conversation.channel == bindparam("channel"),
+                             Conversation.key == bindparam("key"))
+                      .with_for_update())
+_LOCK_CONTACT = (select(Contact).where(Contact.number_hash == bindparam("number_hash"))
+                 .with_for_update())
+
+
 def _insert(db: Session):
     if db.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
@@ -214,13 +223,16 @@ class Store:
 
     @staticmethod
     def lock_conversation(db: Session, channel: str, key: str, now: datetime) -> Conversation:
-        """The conversation row, created if new, locked until the transaction ends."""
+        """The conversation row, created if new, locked until the transaction ends. A row
+        that exists (every message but the first) takes one statement, not two."""
+        params = {"channel": channel, "key": key}
+        conv = db.execute(_LOCK_CONVERSATION, params).scalar_one_or_none()
+        if conv is not None:
+            return conv
         db.execute(_insert(db)(Conversation)
                    .values(channel=channel, key=key, state=None, created_at=now, updated_at=now)
                    .on_conflict_do_nothing(index_elements=["channel", "key"]))
-        return db.execute(select(Conversation)
-                          .where(Conversation.channel == channel, Conversation.key == key)
-                          .with_for_update()).scalar_one()
+        return db.execute(_LOCK_CONVERSATION, params).scalar_one()
 
     @staticmethod
     def find_conversation(db: Session, channel: str, key: str) -> Conversation | None:
@@ -229,12 +241,15 @@ class Store:
 
     @staticmethod
     def lock_contact(db: Session, number_hash: str, now: datetime) -> Contact:
+        params = {"number_hash": number_hash}
+        contact = db.execute(_LOCK_CONTACT, params).scalar_one_or_none()
+        if contact is not None:
+            return contact
         db.execute(_insert(db)(Contact)
                    .values(number_hash=number_hash, opted_out=False, updated_at=now, window_count=0,
                            limit_noticed=False)
                    .on_conflict_do_nothing(index_elements=["number_hash"]))
-        return db.execute(select(Contact).where(Contact.number_hash == number_hash)
-                          .with_for_update()).scalar_one()
+        return db.execute(_LOCK_CONTACT, params).scalar_one()
 
     @staticmethod
     def first_receipt(db: Session, sid: str, now: datetime) -> bool:
