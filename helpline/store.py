@@ -6,8 +6,12 @@ rows it changes, so two messages from one number at the same moment cannot lose 
 """
 from __future__ import annotations
 
+import fcntl
 import logging
-from contextlib import contextmanager
+import os
+import threading
+import time
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import true as sa_true
@@ -182,10 +186,14 @@ def _insert(db: Session):
 class Store:
     def __init__(self, url: str, connect_timeout: int = 3, statement_timeout_ms: int = 2000):
         self.url = url
+        self.writers = None
         if url.startswith("sqlite"):
             engine = create_engine(url, connect_args={"timeout": max(connect_timeout, 5)})
             event.listen(engine, "connect", _sqlite_connect)
             event.listen(engine, "begin", _sqlite_begin)
+            database = make_url(url).database
+            if database and database != ":memory:" and not database.startswith("file:"):
+                self.writers = WriterQueue(database + ".lock", max(connect_timeout, 5))
         else:
             parsed = make_url(url)
             options = f"{parsed.query.get('options', '')} -c statement_timeout={statement_timeout_ms}"
@@ -218,8 +226,9 @@ class Store:
 
     @contextmanager
     def transaction(self):
-        with self.sessions() as db, db.begin():
-            yield db
+        with self.writers.turn() if self.writers else nullcontext():
+            with self.sessions() as db, db.begin():
+                yield db
 
     @staticmethod
     def lock_conversation(db: Session, channel: str, key: str, now: datetime) -> Conversation:
@@ -265,6 +274,79 @@ class Store:
         if conv.state is None or now - conv.updated_at > timedelta(minutes=idle_minutes):
             return None
         return conv.state
+
+
+class WriterQueue:
+    """SQLite has one writer at a time, and every transaction here is one (BEGIN IMMEDIATE).
+    Left to SQLite, waiting writers sleep and retry, up to 100 ms at a time and in no order:
+    under a surge some webhooks waited over a second. Here they queue instead, threads on a
+    lock and processes on a lock file beside the database, each woken as soon as the writer
+    before it is done. This only orders writers; SQLite's own lock still keeps them apart,
+    and one that has queued for ``timeout`` seconds goes on to SQLite, which decides as before.
+    """
+
+    def __init__(self, path: str, timeout: float):
+        self.path, self.timeout = path, timeout
+        self.mutex = threading.Lock()  # one writer per process reaches the lock file
+        self.inside = threading.local()
+        self.fd, self.pid = -1, 0
+
+    @contextmanager
+    def turn(self):
+        if getattr(self.inside, "turn", False):  # a transaction within a transaction
+            yield
+            return
+        deadline = time.monotonic() + self.timeout
+        if not self.mutex.acquire(timeout=self.timeout):
+            yield
+            return
+        fd = None
+        try:
+            fd = self._lock_file(deadline)
+            self.inside.turn = True
+            yield
+        finally:
+            self.inside.turn = False
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                if fd != self.fd:
+                    os.close(fd)
+            self.mutex.release()
+
+    def _lock_file(self, deadline: float) -> int | None:
+        """The descriptor now holding the lock file, or None when waiting timed out (or the
+        file cannot be opened: SQLite alone then keeps writers apart)."""
+        try:
+            if self.pid != os.getpid():  # opened once per process (gunicorn forks workers)
+                self.fd, self.pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return self.fd
+        except BlockingIOError:
+            pass
+        except OSError as exc:
+            log.warning("SQLite writers are not queued: %s", exc)
+            return None
+        # Wait in the kernel's queue on a descriptor of its own, for at most the timeout; a
+        # wait given up on lets go of the lock as soon as it gets it.
+        fd = os.open(self.path, os.O_RDWR)
+        got, guard, outcome = threading.Event(), threading.Lock(), []
+
+        def wait():
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            with guard:
+                if outcome:
+                    os.close(fd)
+                else:
+                    outcome.append(True)
+            got.set()
+
+        threading.Thread(target=wait, daemon=True).start()
+        got.wait(max(0.0, deadline - time.monotonic()))
+        with guard:
+            if outcome:
+                return fd
+            outcome.append(False)
+        return None
 
 
 def _sqlite_connect(dbapi_connection, _record):
