@@ -1,0 +1,1 @@
+"""The webhook benchmark: ``python -m bench.run`` (see bench/README.md)."""

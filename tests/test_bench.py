@@ -1,0 +1,175 @@
+"""The benchmark's own code on tiny inputs (nothing timed), and what the benchmark relies on
+in the app: no file is read on a webhook's path, and SQLite writers queue in order."""
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+import pytest
+from twilio.request_validator import RequestValidator
+
+from bench import load
+from helpline.store import WriterQueue
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_sms_requests_walk_every_number_in_rounds_with_unique_sids():
+    numbers = load.phone_numbers(3)
+    assert numbers == ["+12025550000", "+12025550001", "+12025550002"]
+    requests = load.build("sms", 8, salt=7, numbers=numbers)
+    assert [r.params["From"] for r in requests] == numbers * 2 + numbers[:2]
+    assert [r.params["Body"] for r in requests[:6]] == [load.SMS_WALK[0]] * 3 + [load.SMS_WALK[1]] * 3
+    sids = [r.params["MessageSid"] for r in requests]
+    assert len(set(sids)) == len(sids) and all(len(s) == 34 for s in sids)
+    assert {r.path for r in requests} == {"/sms"}
+
+
+def test_voice_requests_post_each_calls_action_url_in_order():
+    numbers = load.phone_numbers(2)
+    steps = len(load.VOICE_WALK) + 1
+    requests = load.build("voice", steps * 2 + 2, numbers=numbers)
+    first_call = [r for r in requests if r.params["CallSid"] == requests[0].params["CallSid"]]
+    assert [r.path for r in first_call] == ["/voice"] + [f"/voice/step?s={n}" for n in range(1, steps)]
+    speech = [r for r in first_call if "SpeechResult" in r.params]
+    assert len(speech) == 1 and speech[0].params["Confidence"]
+    assert requests[-1].params["CallSid"] not in {r.params["CallSid"] for r in requests[:steps * 2]}
+
+
+def test_request_lines_carry_a_valid_signature(tmp_path):
+    requests = load.build("voice", 3)
+    path = load.write_requests(tmp_path / "r.txt", requests, "http://127.0.0.1:8000", "tok")
+    lines = load.read_requests(path)
+    assert len(lines) == 3
+    validator = RequestValidator("tok")
+    for (target, signature, body), request in zip(lines, requests):
+        params = dict(parse_qsl(body, keep_blank_values=True))
+        assert target == request.path and params == request.params
+        assert validator.validate("http://127.0.0.1:8000" + target, params, signature)
+
+
+def test_wrk_output_is_parsed():
+    output = ("Running 10s test @ http://127.0.0.1:1/\n"
+              'BENCH_JSON {"requests": 5000, "duration_us": 10000000, "p50_us": 12500, '
+              '"p99_us": 48000, "max_us": 90000, "connect": 0, "read": 0, "write": 0, '
+              '"status": 2, "timeout": 0, "bad": 1, "wrapped": 0}\n')
+    result = load.parse_wrk(output)
+    assert result.rps == 500 and result.p50_ms == 12.5 and result.p99_ms == 48
+    assert result.errors == {"status": 2, "bad": 1} and result.error_count == 3
+    with pytest.raises(ValueError):
+        load.parse_wrk("no summary")
+
+
+def test_percentile_and_profile_summary():
+    assert load.percentile([], 99) == 0
+    assert load.percentile(list(range(1, 101)), 50) == 50
+    assert load.percentile(list(range(1, 101)), 99) == 99
+    collapsed = "a (x.py:1);b (y.py:2) 3\na (x.py:1);c (z.py:5) 1\n"
+    assert load.summarize_collapsed(collapsed) == [
+        ("a (x.py)", 100.0, 0.0), ("b (y.py)", 75.0, 75.0), ("c (z.py)", 25.0, 25.0)]
+
+
+def test_server_command_comes_from_the_procfile_on_loopback(tmp_path):
+    procfile = tmp_path / "Procfile"
+    procfile.write_text('release: x\nweb: gunicorn --workers ${WEB_CONCURRENCY:-2} '
+                        '--bind 0.0.0.0:${PORT:-5000} "helpline:create_app()"\n')
+    argv = load.procfile_command(procfile, {"PORT": "8123"})
+    assert argv == ["gunicorn", "--workers", "2", "--bind", "0.0.0.0:8123", "helpline:create_app()"]
+    assert load.on_loopback(argv)[4] == "127.0.0.1:8123"
+    assert load.with_app(argv, "bench.baseline:create_app()")[-1] == "bench.baseline:create_app()"
+    real = load.procfile_command(ROOT / "Procfile", {"PORT": "1"})
+    assert real[0] == "gunicorn" and real[-1] == "helpline:create_app()"
+
+
+def test_baseline_checks_the_signature(monkeypatch):
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "tok")
+    from bench.baseline import create_app
+
+    client = create_app().test_client()
+    params = load.sms_params("+12025550000", "hi", "SM" + "0" * 32)
+    signature = RequestValidator("tok").compute_signature("http://localhost/sms", params)
+    assert client.post("/sms", data=params, headers={"X-Twilio-Signature": signature}).status_code == 200
+    assert client.post("/sms", data=params, headers={"X-Twilio-Signature": "bad"}).status_code == 403
+
+
+# -- what the benchmark relies on in the app -------------------------------------------------
+_watching: list[str] = []
+
+
+def _audit(event: str, args) -> None:
+    if _watching and event in ("open", "os.listdir", "os.scandir", "sqlite3.connect"):
+        _watching.append(f"{event} {args[0] if args else ''}")
+
+
+sys.addaudithook(_audit)
+
+
+def test_no_file_is_opened_on_a_webhooks_path(twilio):
+    """Start-up loaded content and flows; a text or a call step after the first opens nothing
+    (and the database connection is reused from the pool)."""
+    for body in ("hi", "1", "more"):
+        twilio.text(body)
+    twilio.call("/voice")
+    _watching.append("start")
+    try:
+        for body in ("menu", "3", "2", "back", "sources", "espanol", "english"):
+            twilio.text(body)
+        twilio.call("/voice")
+        twilio.call("/voice/step", Digits="1")
+        twilio.call("/voice/step", SpeechResult="treatment", Confidence="0.9")
+    finally:
+        opened = _watching[1:]
+        _watching.clear()
+    assert opened == []
+
+
+def test_sqlite_writers_queue_across_processes_and_threads(tmp_path):
+    lock = str(tmp_path / "db.sqlite3.lock")
+    first, second = WriterQueue(lock, 5), WriterQueue(lock, 5)  # as two processes would
+    order: list[str] = []
+    inside = threading.Event()
+
+    def hold():
+        with first.turn():
+            inside.set()
+            time.sleep(0.2)
+            order.append("first done")
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    inside.wait(5)
+    with second.turn():
+        order.append("second in")
+        with second.turn():  # a transaction within a transaction does not wait for itself
+            order.append("nested in")
+    holder.join()
+    assert order == ["first done", "second in", "nested in"]
+
+
+def test_a_writer_that_queued_too_long_goes_on_to_sqlite(tmp_path):
+    lock = str(tmp_path / "db.sqlite3.lock")
+    stuck, waiting = WriterQueue(lock, 5), WriterQueue(lock, 0.2)
+    release = threading.Event()
+    inside = threading.Event()
+
+    def hold():
+        with stuck.turn():
+            inside.set()
+            release.wait(5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    inside.wait(5)
+    started = time.monotonic()
+    with waiting.turn():
+        waited = time.monotonic() - started
+    release.set()
+    holder.join()
+    assert 0.15 < waited < 2
+    started = time.monotonic()
+    with waiting.turn():  # the abandoned wait let go of the lock once it had it
+        pass
+    assert time.monotonic() - started < 1
