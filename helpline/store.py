@@ -263,9 +263,10 @@ class Store:
     @staticmethod
     def first_receipt(db: Session, sid: str, now: datetime) -> bool:
         """True the first time a webhook id is seen; False for Twilio's retries of it."""
-        inserted = db.execute(_insert(db)(Receipt).values(sid=sid[:64], at=now)
+        receipts = Receipt.__table__  # Core: no ORM bookkeeping for a row nobody loads
+        inserted = db.execute(_insert(db)(receipts).values(sid=sid[:64], at=now)
                               .on_conflict_do_nothing(index_elements=["sid"])
-                              .returning(Receipt.sid)).first()
+                              .returning(receipts.c.sid)).first()
         return inserted is not None
 
     @staticmethod
