@@ -149,6 +149,14 @@ def finish(config: dict, instance_path: str) -> None:
         raise ConfigError(f"HELPLINE_HOURS / HELPLINE_TIMEZONE: {exc}") from None
     from .reps import RosterError, check_number
 
+    if config["HELPLINE_NUMBER"]:
+        try:
+            check_number(config["HELPLINE_NUMBER"])
+        except RosterError as exc:
+            raise ConfigError(f"HELPLINE_NUMBER: {exc}") from None
+    elif not dev:
+        raise ConfigError("HELPLINE_NUMBER is not set: it is the caller ID of every call and text "
+                          "to a representative, so neither side ever sees the other's number")
     for name in ("HELPLINE_REPRESENTATIVES", "HELPLINE_COORDINATORS"):
         try:
             for number in filter(None, (n.strip() for n in config[name].split(","))):

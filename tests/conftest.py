@@ -29,6 +29,7 @@ def settings(tmp_path, **overrides) -> dict:
         "DATABASE_URL": f"sqlite:///{tmp_path}/helpline.sqlite3",
         "SPOOL_PATH": f"{tmp_path}/spool.jsonl",
         "HELPLINE_DEV_MODE": False,
+        "HELPLINE_NUMBER": "+15555550100",
     }
     base.update(overrides)
     return base

@@ -79,6 +79,12 @@ def test_no_token_refuses_to_start(tmp_path):
         create_app(settings(tmp_path, TWILIO_AUTH_TOKEN=""))
 
 
+def test_missing_helpline_number_refuses_to_start(tmp_path):
+    """Without it a transferred call would show the caller's own number to a representative."""
+    with pytest.raises(ConfigError, match="HELPLINE_NUMBER"):
+        create_app(settings(tmp_path, HELPLINE_NUMBER=""))
+
+
 def test_missing_hash_key_refuses_to_start(tmp_path):
     with pytest.raises(ConfigError, match="HELPLINE_HASH_KEY"):
         create_app(settings(tmp_path, HELPLINE_HASH_KEY=""))
