@@ -150,8 +150,8 @@ def shift_group() -> None:
 def shift_add(number: str, day: str, start: str, end: str) -> None:
     """A weekly shift, e.g. `+15551234567 fri 22:00 02:00` (over midnight is fine)."""
     with _representative(number) as (roster, rep):
-        roster.add_shift(rep, day, start, end)
-    click.echo(f"shift added: {day[:3].lower()} {start}-{end}")
+        added = roster.add_shift(rep, day, start, end)
+    click.echo(f"shift {'added' if added else 'already there'}: {day[:3].lower()} {start}-{end}")
 
 
 @shift_group.command("remove")

@@ -18,6 +18,7 @@ from .hours import DAYS, Hours, HoursError, Window, parse_time
 from .store import Chat, Conversation, Representative, Shift
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+CLOCK = re.compile(r"^\d{1,2}:\d{2}$")
 CODE_LETTERS = "ACDEFHJKMNPRTUVWXY"
 CODE_DIGITS = "2345679"
 STALE_CALL = timedelta(hours=3)
@@ -54,6 +55,9 @@ def parse_shift(day: str, start: str, end: str) -> tuple[int, str, str]:
     day = day.strip().lower()[:3]
     if day not in DAYS:
         raise RosterError(f"'{day}' is not a weekday ({', '.join(DAYS)})")
+    for value in (start, end):
+        if not CLOCK.match(value):
+            raise RosterError(f"'{value}' is not a time like 09:00")
     try:
         Hours.parse(f"{day} {start}-{end}", "UTC")
     except HoursError as exc:
@@ -112,24 +116,30 @@ class Roster:
         shifts = self.shifts_of(rep)
         return shifts.open_until(now) if shifts.windows else None
 
-    def add_shift(self, rep: Representative, day: str, start: str, end: str) -> Shift:
+    def add_shift(self, rep: Representative, day: str, start: str, end: str) -> bool:
+        """False when the representative has this shift already: a form sent twice must not
+        leave a copy behind that outlives removing the shift."""
         weekday, start, end = parse_shift(day, start, end)
-        shift = Shift(rep_id=rep.id, weekday=weekday, start=start, end=end)
-        self.db.add(shift)
+        if self._find_shift(rep, weekday, start, end) is not None:
+            return False
+        self.db.add(Shift(rep_id=rep.id, weekday=weekday, start=start, end=end))
         self.db.flush()
         self._shifts = None
-        return shift
+        return True
 
     def remove_shift(self, rep: Representative, day: str, start: str, end: str) -> bool:
         weekday, start, end = parse_shift(day, start, end)
-        shift = self.db.execute(select(Shift).where(
-            Shift.rep_id == rep.id, Shift.weekday == weekday, Shift.start == start,
-            Shift.end == end)).scalars().first()
+        shift = self._find_shift(rep, weekday, start, end)
         if shift is None:
             return False
         self.db.delete(shift)
         self._shifts = None
         return True
+
+    def _find_shift(self, rep: Representative, weekday: int, start: str, end: str) -> Shift | None:
+        return self.db.execute(select(Shift).where(
+            Shift.rep_id == rep.id, Shift.weekday == weekday, Shift.start == start,
+            Shift.end == end)).scalars().first()
 
     def windows_by_rep(self) -> dict[int, list[Window]]:
         self.shifts_of(Representative(id=-1))
