@@ -10,7 +10,8 @@ from sqlalchemy import select, text, update
 from werkzeug.security import check_password_hash
 
 from helpline.staff.models import AuditLog, LoginAttempt, StaffUser
-from helpline.store import Callback, Chat, Conversation, Event, Representative, Voicemail, utcnow
+from helpline.store import (Callback, Chat, Conversation, Event, Representative, Shift, Voicemail,
+                            utcnow)
 
 REP_A, REP_B = "+15555550901", "+15555550942"
 EMAIL, PASSWORD = "sam@example.org", "a long enough passphrase"
@@ -373,3 +374,136 @@ def test_duty_follows_shifts_and_off_lasts_until_the_shift_ends(app, console):
     console.post("/staff/reps/2/duty", {"on": "1"}, page="/staff")
     with db(app) as session:
         assert session.get(Representative, 2).off_until is None
+
+
+# -- shifts --------------------------------------------------------------------------------------
+
+MON_9_TO_5 = {"day": "mon", "start": "09:00", "end": "17:00"}
+
+
+def shifts_of(app, rep_id) -> list[tuple[int, str, str]]:
+    with db(app) as session:
+        return [(s.weekday, s.start, s.end) for s in session.execute(
+            select(Shift).where(Shift.rep_id == rep_id).order_by(Shift.id)).scalars()]
+
+
+def test_shifts_page_and_its_forms_need_an_account(app):
+    """Signed out, even a form with a valid token is sent to sign in and changes nothing."""
+    client = Console(app)
+    assert client.get("/staff/shifts").headers["Location"] == "/staff/login?next=/staff/shifts"
+    for path in ("/staff/reps/2/shifts", "/staff/reps/2/languages"):
+        refused = client.post(path, {**MON_9_TO_5, "languages": "es"})
+        assert refused.headers["Location"].startswith("/staff/login?next=")
+    assert shifts_of(app, 2) == []
+    with db(app) as session:
+        assert session.get(Representative, 2).languages == "en"
+
+
+def test_shifts_page_shows_representatives_as_the_now_page_does(app, console):
+    with db(app) as session:
+        session.get(Representative, 1).name = "Ana"
+        session.get(Representative, 1).languages = "en,es"
+    response = console.get("/staff/shifts")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert '<a href="/staff/shifts" aria-current="page">Shifts</a>' in page
+    assert re.search(r'Ana <span class="digits">ending 01</span>\s*<span class="langs">English, Español', page)
+    assert "Representative #2" in page and "ending 42" in page
+    for number in (REP_A, REP_B):
+        assert number[2:-2] not in page and number[-4:] not in page
+
+
+def test_adding_and_removing_a_shift_goes_through_the_roster_and_the_audit_log(app, console):
+    """Over midnight is allowed, the same shift sent twice is kept once, and the audit log
+    names each change (never a number)."""
+    added = console.post("/staff/reps/2/shifts", MON_9_TO_5, page="/staff/shifts")
+    assert added.status_code == 302 and added.headers["Location"] == "/staff/shifts#rep-2"
+    console.post("/staff/reps/2/shifts", {"day": "fri", "start": "22:00", "end": "02:00"}, page="/staff/shifts")
+    console.post("/staff/reps/2/shifts", MON_9_TO_5, page="/staff/shifts")
+    assert shifts_of(app, 2) == [(0, "09:00", "17:00"), (4, "22:00", "02:00")]
+    page = console.get("/staff/shifts").get_data(as_text=True)
+    assert "Monday 09:00–17:00</span>" in page
+    assert 'Friday 22:00–02:00 <span class="sub">(into the next day)</span>' in page
+    removed = console.post("/staff/reps/2/shifts/remove", MON_9_TO_5, page="/staff/shifts")
+    assert removed.status_code == 302 and shifts_of(app, 2) == [(4, "22:00", "02:00")]
+    assert audit_actions(app)[-3:] == ["shift add rep 2 mon 09:00-17:00",
+                                       "shift add rep 2 fri 22:00-02:00",
+                                       "shift remove rep 2 mon 09:00-17:00"]
+    again = console.post("/staff/reps/2/shifts/remove", MON_9_TO_5, page="/staff/shifts")
+    assert again.status_code == 400 and "not there any more" in again.get_data(as_text=True)
+    assert audit_actions(app)[-1] == "shift remove rep 2 mon 09:00-17:00"
+    assert console.post("/staff/reps/99/shifts", MON_9_TO_5, page="/staff/shifts").status_code == 404
+
+
+@pytest.mark.parametrize("day, start, end, why", [
+    ("someday", "09:00", "17:00", "is not a weekday"),
+    ("mon", "25:00", "26:00", "&#39;25:00&#39; is not a time of day"),
+    ("mon", "09:00", "09:00", "a shift needs a start and an end that differ"),
+    ("mon", "", "17:00", "&#39;&#39; is not a time like 09:00"),
+    ("mon", "9am", "5pm", "&#39;9am&#39; is not a time like 09:00"),
+])
+def test_a_bad_shift_is_explained_on_the_page_and_changes_nothing(app, console, day, start, end, why):
+    """A clear reason next to that representative's form, with what was typed still in it."""
+    response = console.post("/staff/reps/2/shifts", {"day": day, "start": start, "end": end},
+                            page="/staff/shifts")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    rep_2 = page[page.index('id="rep-2"'):]
+    assert re.search(r'<p class="alert" role="alert">Nothing was changed: [^<]*' + re.escape(why), rep_2)
+    assert f'name="start" required value="{start}"' in rep_2
+    assert shifts_of(app, 2) == [] and not any(a.startswith("shift") for a in audit_actions(app))
+
+
+def test_shift_forms_without_the_csrf_token_are_refused(app, console):
+    console.post("/staff/reps/2/shifts", MON_9_TO_5, page="/staff/shifts")
+    foreign = token_from(Console(app, ip="192.0.2.77").get("/staff/login"))
+    for data in (MON_9_TO_5, {**MON_9_TO_5, "csrf_token": foreign}):
+        assert console.client.post("/staff/reps/2/shifts/remove", data=data).status_code == 400
+        assert console.client.post("/staff/reps/1/shifts", data=data).status_code == 400
+        assert console.client.post("/staff/reps/1/languages",
+                                   data={**data, "languages": "es"}).status_code == 400
+    assert shifts_of(app, 2) == [(0, "09:00", "17:00")] and shifts_of(app, 1) == []
+    with db(app) as session:
+        assert session.get(Representative, 1).languages == "en"
+
+
+def test_languages_are_set_on_the_shifts_page(app, console):
+    assert console.post("/staff/reps/1/languages", {"languages": ["es", "en"]},
+                        page="/staff/shifts").status_code == 302
+    assert console.post("/staff/reps/2/languages", {"languages": "es"}, page="/staff/shifts").status_code == 302
+    with db(app) as session:
+        assert [session.get(Representative, i).languages for i in (1, 2)] == ["es,en", "es"]
+    assert audit_actions(app)[-2:] == ["languages rep 1 es,en", "languages rep 2 es"]
+    assert re.search(r'ending 42</span>\s*<span class="langs">Español</span>',
+                     console.get("/staff/live").get_data(as_text=True))
+    for chosen, why in (([], "choose at least one language"), (["xx"], "languages must be among")):
+        refused = console.post("/staff/reps/2/languages", {"languages": chosen}, page="/staff/shifts")
+        assert refused.status_code == 400 and why in refused.get_data(as_text=True)
+    assert audit_actions(app)[-1] == "languages rep 2 es"
+
+
+def test_shifts_page_shows_the_coming_week_as_reps_coverage_does(make_app):
+    """The same runs and gaps as `reps coverage` prints, day by day; a day with a gap is
+    marked, and a gap is only within opening hours."""
+    app = make_app(HELPLINE_REPRESENTATIVES=f"{REP_A},{REP_B}", HELPLINE_TIMEZONE="America/New_York",
+                   HELPLINE_HOURS="mon-sat 08:00-20:00")
+    add_account(app)
+    console = Console(app)
+    console.login()
+    for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"):
+        console.post("/staff/reps/1/shifts", {"day": day, "start": "08:00", "end": "14:00"}, page="/staff/shifts")
+    console.post("/staff/reps/2/shifts", {"day": "mon", "start": "12:00", "end": "20:00"}, page="/staff/shifts")
+    page = console.get("/staff/shifts").get_data(as_text=True)
+    cards = {day: (bool(gap), body) for gap, day, body in re.findall(
+        r'<li class="card day( has-gap)?">\s*<h3>(\w{3}) [^<]*</h3>(.*?)</ul>', page, re.S)}
+    assert len(cards) == 7
+    assert cards["Mon"][0] is False and cards["Sun"][0] is False
+    assert cards["Tue"][0] and re.search(r'class="gap"><strong>Gap</strong> 14:00–20:00', cards["Tue"][1])
+    report = app.test_cli_runner().invoke(args=["reps", "coverage"]).output
+    for day in re.split(r"\n(?=\w{3} \d{4}-)", report.strip()):
+        name, body = day[:3], cards[day[:3]][1]
+        for start, end, count in re.findall(r"(\d\d:\d\d)-(\d\d:\d\d)  (\d+) on shift", day):
+            assert f"{start}–{end} · {count} on shift" in body, (name, start)
+        gaps = re.search(r"gaps: (.*)", day).group(1)
+        assert body.count('class="gap"') == (0 if gaps == "none" else len(gaps.split(", ")))
+    assert "12:00–14:00 · 2 on shift" in cards["Mon"][1]

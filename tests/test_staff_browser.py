@@ -16,7 +16,8 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from helpline import create_app
-from helpline.store import Callback, Chat, Conversation, Event, Representative, Voicemail, utcnow
+from helpline.store import (Callback, Chat, Conversation, Event, Representative, Shift, Voicemail,
+                            utcnow)
 
 from .conftest import settings
 
@@ -163,11 +164,37 @@ def test_a_representatives_afternoon(server, browser, tmp_path):
         shutil.copy(tmp_path / "console.png", SCREENSHOT)
 
 
+def test_a_shift_added_and_removed_in_the_browser(server, browser):
+    """The time fields as a browser fills them, a refusal shown in place, the week's gaps."""
+    app, base = server
+    page, problems = open_page(browser, base, viewport={"width": 1100, "height": 900})
+    page.get_by_role("link", name="Shifts").click()
+    ana = page.locator("li.rep-shifts", has_text="Ana")
+    ana.get_by_label("Day").select_option("Friday")
+    ana.get_by_label("From").fill("22:00")
+    ana.get_by_label("To").fill("22:00")
+    page.get_by_role("button", name="Add shift for Ana").click()
+    expect(ana.get_by_role("alert")).to_contain_text("a start and an end that differ")
+    ana.get_by_label("To").fill("02:00")
+    page.get_by_role("button", name="Add shift for Ana").click()
+    expect(ana).to_contain_text("Friday 22:00–02:00 (into the next day)")
+    expect(ana.get_by_role("alert")).to_have_count(0)
+    saturday = page.locator("li.day", has=page.get_by_role("heading", name=re.compile("^Sat")))
+    expect(saturday).to_contain_text("00:00–02:00 · 1 on shift")
+    expect(saturday.locator(".gap")).to_contain_text("02:00–24:00")
+    with app.extensions["helpline"].store.transaction() as db:
+        assert [(s.weekday, s.start, s.end) for s in db.execute(select(Shift)).scalars()] == [(4, "22:00", "02:00")]
+    page.get_by_role("button", name="Remove Ana's shift Friday 22:00–02:00").click()
+    expect(ana).to_contain_text("No shifts")
+    assert problems == [  # the refused form's answer, and nothing else
+        "Failed to load resource: the server responded with a status of 400 (BAD REQUEST)"]
+
+
 def test_every_page_fits_a_phone(server, browser, tmp_path):
     _, base = server
     page, problems = open_page(browser, base, viewport={"width": 375, "height": 740},
                                device_scale_factor=2, is_mobile=True, has_touch=True)
-    for path in ("/staff", "/staff/voicemails", "/staff/callbacks", "/staff/stats"):
+    for path in ("/staff", "/staff/voicemails", "/staff/callbacks", "/staff/stats", "/staff/shifts"):
         page.goto(path)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{path} scrolls sideways by {overflow}px on a phone"

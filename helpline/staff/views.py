@@ -12,6 +12,7 @@ from flask import (Blueprint, abort, current_app, g, redirect, render_template, 
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..reps import RosterError
 from ..store import Voicemail, utcnow
 from . import auth, queries, stats
 from .models import StaffUser
@@ -173,6 +174,61 @@ def duty(rep_id: int):
         if not queries.set_duty(helpline(), db, g.staff, rep_id, on, utcnow()):
             abort(404)
     return redirect(url_for("staff.home"))
+
+
+# -- shifts ----------------------------------------------------------------------------------
+
+@bp.get("/shifts")
+def shifts():
+    return _shifts_page()
+
+
+def _shifts_page(problem: tuple[int, str] | None = None):
+    """The page; ``problem`` is (representative, why their change was refused), shown next
+    to their forms with what was typed still in them."""
+    with transaction() as db:
+        page = queries.shifts_page(helpline(), db, utcnow())
+    languages = [(code, lang.name) for code, lang in helpline().content.languages.items()]
+    return render_template("staff/shifts.html", page=page, languages=languages,
+                           problem=problem,
+                           typed=request.form if request.endpoint == "staff.shifts_add" else {}
+                           ), 400 if problem else 200
+
+
+def _change_rep(rep_id: int, change):
+    """One change to a representative through ``queries``: an unknown one is 404, input the
+    roster refuses shows the page again with the reason, nothing changed."""
+    try:
+        with transaction() as db:
+            found = change(db)
+    except RosterError as exc:
+        return _shifts_page((rep_id, str(exc)))
+    if not found:
+        abort(404)
+    return redirect(url_for("staff.shifts", _anchor=f"rep-{rep_id}"))
+
+
+def _shift_fields() -> tuple[str, str, str]:
+    return tuple(request.form.get(name, "")[:10] for name in ("day", "start", "end"))
+
+
+@bp.post("/reps/<int:rep_id>/shifts")
+def shifts_add(rep_id: int):
+    return _change_rep(rep_id, lambda db: queries.add_shift(
+        helpline(), db, g.staff, rep_id, *_shift_fields(), utcnow()))
+
+
+@bp.post("/reps/<int:rep_id>/shifts/remove")
+def shifts_remove(rep_id: int):
+    return _change_rep(rep_id, lambda db: queries.remove_shift(
+        helpline(), db, g.staff, rep_id, *_shift_fields(), utcnow()))
+
+
+@bp.post("/reps/<int:rep_id>/languages")
+def shifts_languages(rep_id: int):
+    codes = [code[:10] for code in request.form.getlist("languages")]
+    return _change_rep(rep_id, lambda db: queries.set_languages(
+        helpline(), db, g.staff, rep_id, codes, utcnow()))
 
 
 # -- voicemails and callbacks ----------------------------------------------------------------
