@@ -36,6 +36,7 @@ HERE = Path(__file__).resolve().parent
 HOST = "127.0.0.1"
 TOKEN = "bench-auth-token-" + "0" * 16
 HASH_KEY = "bench-hash-key-" + "1" * 32
+ENCRYPTION_KEY = Fernet.generate_key().decode()
 PREFLIGHT_NUMBER = "+12025559999"
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -90,6 +91,17 @@ class Server:
                     pids.append(int(entry.name))
         return sorted(pids)
 
+    def cpu_seconds(self) -> float:
+        """User and system CPU used so far by the master and its workers."""
+        total = 0
+        for pid in [self.proc.pid] + self.workers():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / os.sysconf("SC_CLK_TCK")
+
     def peak_memory_mb(self) -> dict[int, float]:
         """VmHWM (peak resident set) of each worker, in MiB."""
         peaks = {}
@@ -134,7 +146,8 @@ def server_argv(port: int, app_root: Path, app: str | None = None) -> list[str]:
 def app_env(port: int, database_url: str, workdir: Path) -> dict:
     return dict(
         os.environ, PORT=str(port), TWILIO_AUTH_TOKEN=TOKEN, HELPLINE_HASH_KEY=HASH_KEY,
-        HELPLINE_ENCRYPTION_KEY=Fernet.generate_key().decode(), SECRET_KEY="bench-secret",
+        HELPLINE_ENCRYPTION_KEY=ENCRYPTION_KEY, SECRET_KEY="bench-secret",
+        HELPLINE_NUMBER=load.HELPLINE, HELPLINE_TIMEZONE="America/New_York",
         DATABASE_URL=database_url, HELPLINE_SPOOL_PATH=str(workdir / f"spool-{port}.jsonl"),
         # The per-number limit (20 a minute) would throttle a generator that reuses 500 numbers.
         RATE_LIMIT_PER_MINUTE="0", HELPLINE_DEV_MODE="0")
@@ -202,7 +215,7 @@ def postgres_reachable(pg_url: str) -> bool:
 def seed(url: str, sessions: int, app_root: Path) -> None:
     """bench/seed.py in the app's own tree, so its models and migrations are the ones used."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(app_root), str(ROOT)]))
-    subprocess.run([sys.executable, "-m", "bench.seed", url, str(sessions), HASH_KEY],
+    subprocess.run([sys.executable, "-m", "bench.seed", url, str(sessions), HASH_KEY, ENCRYPTION_KEY],
                    cwd=app_root, env=env, check=True, timeout=600)
 
 
@@ -375,16 +388,21 @@ def run(args, client: str, databases: list[str], endpoints: list[str], sizes: li
                             if args.profile and name == "app":
                                 procs = start_profile(server, args.seconds, args.profile,
                                                       f"{tag}-{endpoint}")
+                            cpu = server.cpu_seconds()
                             result = drive(client, port, files[name, endpoint, "run"], endpoint,
                                            args.seconds, args.concurrency, args.threads)
+                            cpu = server.cpu_seconds() - cpu
                             if procs:
                                 finish_profile(procs, args.profile, f"{tag}-{endpoint}")
                             if name == "app" and result.wrapped:
                                 result.errors["repeated"] = result.wrapped  # raise --max-rps
                             row[name] = result.as_dict()
+                            row[name]["cpu_ms_per_request"] = round(
+                                1000 * cpu / max(1, result.requests), 2)
                             say(f"  {endpoint:5} {name:8} {result.rps:7.0f} req/s  p50 "
                                 f"{result.p50_ms:6.1f} ms  p99 {result.p99_ms:6.1f} ms  "
-                                f"errors {result.error_count}")
+                                f"errors {result.error_count}  server CPU "
+                                f"{row[name]['cpu_ms_per_request']:.2f} ms/request")
                         row["ratio"] = round(row["app"]["rps"] / row["baseline"]["rps"], 3)
                         results.append(row)
                     memory[f"app {tag}"] = app.peak_memory_mb()
@@ -426,13 +444,15 @@ def report(results: list[dict], memory: dict, client: str, args, elapsed: float,
              f"{args.seconds:g}s per case, {elapsed:.0f}s in all; load average before "
              f"{' '.join(loadavg['before'])}, after {' '.join(loadavg['after'])}", "",
              "| database | stored sessions | endpoint | app req/s | baseline req/s | ratio "
-             "| app p50 ms | app p99 ms | baseline p99 ms | app errors |",
-             "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "| app p50 ms | app p99 ms | baseline p99 ms | app errors | app CPU ms/req "
+             "| baseline CPU ms/req |",
+             "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         a, b = r["app"], r["baseline"]
         lines.append(f"| {r['database']} | {r['sessions']:,} | /{r['endpoint']} | {a['rps']:.0f} "
                      f"| {b['rps']:.0f} | {r['ratio']:.2f} | {a['p50_ms']:.1f} | {a['p99_ms']:.1f} "
-                     f"| {b['p99_ms']:.1f} | {a['error_count']} |")
+                     f"| {b['p99_ms']:.1f} | {a['error_count']} | {a['cpu_ms_per_request']:.2f} "
+                     f"| {b['cpu_ms_per_request']:.2f} |")
     lines += ["", "peak memory per worker (VmHWM, MiB):"]
     for name, peaks in memory.items():
         lines.append(f"  {name}: " + ", ".join(f"{mb:.0f}" for mb in peaks.values()))

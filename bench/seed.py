@@ -1,27 +1,34 @@
 """Fill a database with stored sessions in bulk, as a helpline that has run for a while has them:
-``python -m bench.seed DATABASE_URL SESSIONS HASH_KEY`` (bench/run.py runs it in the app's
+``python -m bench.seed DATABASE_URL SESSIONS HASH_KEY ENCRYPTION_KEY`` (bench/run.py runs it in the app's
 tree, so the app's own models and migrations are used).
 
 Three sessions in four are texters (a conversation keyed by the number's keyed hash, a contact
 row and a receipt), one in four a call (keyed by CallSid); all idle for up to 30 days.
 Rows go straight in with SQLAlchemy, 5,000 at a time; no webhook is involved.
+
+The roster gets 10 representatives, off duty, each with two weekly shifts on days that are
+neither today nor tomorrow: every webhook pays for reading the roster and its shifts, as in a
+helpline at night, and "0" reaches the "nobody is free" menu.
 """
 from __future__ import annotations
 
 import random
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert
+from cryptography.fernet import Fernet
+from sqlalchemy import insert, select
 
 from helpline.config import database_url
 from helpline.security import hash_number
-from helpline.store import Contact, Conversation, Receipt, Store, utcnow
+from helpline.store import Contact, Conversation, Receipt, Representative, Store, utcnow
 
 from .load import phone_numbers
 
 BATCH = 5000
+REPRESENTATIVES = 10
 
 
 def rows(sessions: int, hash_key: str, now, start: int, stop: int):
@@ -49,13 +56,34 @@ def rows(sessions: int, hash_key: str, now, start: int, stop: int):
     return contacts, conversations, receipts
 
 
-def seed(url: str, sessions: int, hash_key: str) -> float:
+def roster(conn, hash_key: str, encryption_key: str, timezone: str, now) -> None:
+    vault = Fernet(encryption_key)
+    for i, number in enumerate(phone_numbers(REPRESENTATIVES, prefix="+1404555")):
+        conn.execute(insert(Representative.__table__).values(
+            number_hash=hash_number(hash_key, number), name=f"Rep {i + 1}", on_duty=False,
+            number_encrypted=vault.encrypt(number.encode()).decode(), created_at=now))
+    try:
+        from helpline.store import Shift
+    except ImportError:  # an older tree, before shifts
+        return
+    today = datetime.now(ZoneInfo(timezone)).weekday()
+    days = [(today + n) % 7 for n in range(2, 7)]
+    ids = conn.execute(select(Representative.__table__.c.id)).scalars().all()
+    conn.execute(insert(Shift.__table__), [
+        dict(rep_id=rep_id, weekday=days[(i + k) % len(days)], start="09:00", end="17:00")
+        for i, rep_id in enumerate(ids) for k in (0, 2)])
+
+
+def seed(url: str, sessions: int, hash_key: str, encryption_key: str = "",
+         timezone: str = "America/New_York") -> float:
     started = time.perf_counter()
     store = Store(database_url(url, ""))
     if not store.migrate():
         raise SystemExit(f"cannot reach or migrate {url}")
     now = utcnow()
     with store.engine.begin() as conn:
+        if encryption_key:
+            roster(conn, hash_key, encryption_key, timezone, now)
         for start in range(0, sessions, BATCH):
             contacts, conversations, receipts = rows(sessions, hash_key, now, start,
                                                      min(sessions, start + BATCH))
@@ -69,8 +97,8 @@ def seed(url: str, sessions: int, hash_key: str) -> float:
 
 
 def main(argv: list[str]) -> None:
-    url, sessions, hash_key = argv[0], int(argv[1]), argv[2]
-    seconds = seed(url, sessions, hash_key)
+    url, sessions, hash_key, encryption_key = argv[0], int(argv[1]), argv[2], argv[3]
+    seconds = seed(url, sessions, hash_key, encryption_key)
     print(f"  seeded {sessions} sessions in {seconds:.1f}s", file=sys.stderr)
 
 
