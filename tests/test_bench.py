@@ -214,3 +214,19 @@ def test_a_webhooks_lookups_use_indexes_as_the_store_grows(tmp_path):
                     scans.append((detail, statement.split("\n")[0][:120]))
     app.extensions["helpline"].store.engine.dispose()
     assert scans == []
+
+
+def test_compare_averages_runs_and_lines_them_up(tmp_path):
+    from bench import compare
+
+    def run(path, rps, p99):
+        app = {"rps": rps, "p50_ms": 10, "p99_ms": p99, "error_count": 0, "cpu_ms_per_request": 2}
+        row = {"database": "sqlite", "sessions": 1000, "endpoint": "sms", "app": app,
+               "baseline": {"rps": 1000}, "ratio": rps / 1000}
+        path.write_text(__import__("json").dumps({"results": [row]}))
+        return path
+
+    before = compare.averaged([run(tmp_path / "b1.json", 100, 900), run(tmp_path / "b2.json", 300, 700)])
+    after = compare.averaged([run(tmp_path / "a.json", 500, 40)])
+    assert before[("sqlite", 1000, "sms")]["rps"] == 200
+    assert "| sqlite | 1,000 | /sms | 200 → 500 | 0.20 → 0.50 | 10 → 10 | 800 → 40 |" in compare.table(before, after)
