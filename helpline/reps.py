@@ -85,6 +85,7 @@ class Roster:
         self.vault = vault
         self.zone = hours.zone if hours else Hours.parse("", "UTC").zone
         self._shifts: dict[int, Hours] | None = None
+        self._reps: list[Representative] | None = None
 
     # -- shifts and duty -----------------------------------------------------------------
     def shifts_of(self, rep: Representative) -> Hours:
@@ -153,8 +154,8 @@ class Roster:
     def find(self, number: str) -> Representative | None:
         if not number:
             return None
-        return self.db.execute(select(Representative).where(
-            Representative.number_hash == self.hash(number))).scalar_one_or_none()
+        number_hash = self.hash(number)
+        return next((rep for rep in self.all() if rep.number_hash == number_hash), None)
 
     def add(self, number: str, name: str | None, now: datetime, on_duty: bool = True):
         number = check_number(number)
@@ -165,6 +166,7 @@ class Roster:
                              name=name, on_duty=on_duty, created_at=now)
         self.db.add(rep)
         self.db.flush()
+        self._reps = None
         return rep, True
 
     def remove(self, number: str) -> bool:
@@ -173,10 +175,16 @@ class Roster:
             return False
         self.end_chats_of(rep, None)
         self.db.delete(rep)
+        self._reps = None
         return True
 
     def all(self) -> list[Representative]:
-        return list(self.db.execute(select(Representative).order_by(Representative.id)).scalars())
+        """The roster, read once per transaction: a webhook asks who is texting, who is on
+        duty and who is free, and a roster is small."""
+        if self._reps is None:
+            self._reps = list(self.db.execute(
+                select(Representative).order_by(Representative.id)).scalars())
+        return self._reps
 
     def number_of(self, rep: Representative) -> str | None:
         return self.vault.decrypt(rep.number_encrypted)
