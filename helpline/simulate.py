@@ -5,7 +5,7 @@ and prints exactly what would be sent or spoken. Nothing is copied from the webh
 line is a signed POST to the app's own ``/sms`` or ``/voice`` URLs through Flask's test
 client, so it goes through :class:`helpline.conversation.Helpline` and the adapters' render
 functions like a real text or call, and the TwiML that comes back is read the way Twilio
-reads it (a ``<Gather>``'s action gets the next key, a ``<Dial>`` rings, and so on).
+reads it (a Gather verb's action gets the next key, a Dial verb rings, and so on).
 
 The app is built again by ``create_app`` with the same settings but a throwaway SQLite file
 (unless a database is given) and throwaway files (``*_PATH`` settings, such as the spool), a

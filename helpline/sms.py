@@ -1,4 +1,4 @@
-"""The SMS channel: Twilio's "A message comes in" webhook, rendered as TwiML <Message>."""
+"""The SMS channel: Twilio's "A message comes in" webhook, answered with MessagingResponse."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, request
@@ -11,8 +11,9 @@ bp = Blueprint("sms", __name__)
 
 
 def render(turn: Turn) -> MessagingResponse:
-    """The reply as one <Message> (so a crisis answer can never arrive after the menu), then
-    one <Message to=...> per text for someone else, all from the helpline's number."""
+    """The reply as one Message verb (so a crisis answer can never arrive after the menu),
+    then one Message verb with ``to`` per text for someone else, all from the helpline's
+    number."""
     response = MessagingResponse()
     if turn.say:
         response.message(turn.text())

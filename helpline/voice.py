@@ -1,6 +1,6 @@
 """The voice channel: Twilio's "A call comes in" webhook and every action URL after it.
 
-A caller's answer always listens again (``<Gather>``), rings a person, queues, or records;
+A caller's answer always listens again (a Gather verb), rings a person, queues, or records;
 the app hangs up only after a call a representative took has ended. Representatives hear a
 whisper on their own leg and must press 1, so their voicemail can never swallow a caller.
 """
