@@ -685,14 +685,12 @@ class _Samples(dict):
         entry = self.lang.entries.get(name)
         if entry is None:
             return SAMPLE_VALUE
-        raw = entry.voice if self.channel == VOICE and entry.voice else entry.text
-        return PLACEHOLDER.sub("", raw)
+        return PLACEHOLDER.sub("", entry.for_channel(self.channel))
 
 
 def filled_in(project: Project, code: str, key: str, channel: str) -> str:
     """The entry as it is sent or spoken, placeholders filled in."""
-    entry = project.languages[code].entries[key]
-    raw = entry.voice if channel == VOICE and entry.voice else entry.text
+    raw = project.languages[code].entries[key].for_channel(channel)
     try:
         return raw.format_map(_Samples(project.languages[code], channel))
     except (ValueError, KeyError, IndexError, AttributeError):

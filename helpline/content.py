@@ -32,6 +32,9 @@ class Entry:
     sources: tuple[str, ...]
     file: str
 
+    def for_channel(self, channel: str) -> str:
+        return self.voice if channel == "voice" and self.voice else self.text
+
 
 @dataclass
 class Language:
@@ -144,8 +147,7 @@ class Content:
         return key in self.languages[lang].entries
 
     def text(self, lang: str, key: str, channel: str = "sms", **values) -> str:
-        entry = self.languages[lang].entries[key]
-        raw = entry.voice if channel == "voice" and entry.voice else entry.text
+        raw = self.languages[lang].entries[key].for_channel(channel)
         if "{" not in raw:
             return raw
         return raw.format_map(_Values(values, lambda name: self._plain(lang, name, channel)))
@@ -155,8 +157,7 @@ class Content:
         entry = self.languages[lang].entries.get(key)
         if entry is None:
             return ""
-        raw = entry.voice if channel == "voice" and entry.voice else entry.text
-        return raw.format_map(_Values({}, lambda name: ""))
+        return entry.for_channel(channel).format_map(_Values({}, lambda name: ""))
 
     def words(self, lang: str, name: str) -> tuple[str, ...]:
         return self.languages[lang].words.get(name, ())

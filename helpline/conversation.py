@@ -491,16 +491,21 @@ class Helpline:
         lang = lang if lang in self.content.languages else self.content.default
         return lang, [self.content.text(lang, "callback.announce", VOICE)]
 
-    def whisper_texts(self, caller_call_sid: str) -> list[str]:
-        """What a representative hears on pick-up, with the caller's language if not ours."""
-        texts = [self.staff_text("rep.whisper", VOICE)]
+    def call_language(self, call_sid: str) -> str:
+        """The language a call is in; the default when unknown or the database is away."""
         try:
             with self.transaction() as db:
-                conv = self.store.find_conversation(db, VOICE, caller_call_sid)
+                conv = self.store.find_conversation(db, VOICE, call_sid)
                 lang = (conv.state or {}).get("lang") if conv else None
         except Unavailable:
             lang = None
-        if lang and lang != self.content.default and lang in self.content.languages:
+        return lang if lang in self.content.languages else self.content.default
+
+    def whisper_texts(self, caller_call_sid: str) -> list[str]:
+        """What a representative hears on pick-up, with the caller's language if not ours."""
+        texts = [self.staff_text("rep.whisper", VOICE)]
+        lang = self.call_language(caller_call_sid)
+        if lang != self.content.default:
             language = self.content.languages[lang].name
             texts.insert(0, self.staff_text("rep.whisper.language", VOICE, language=language))
         return texts
@@ -569,13 +574,7 @@ class Helpline:
         return turn
 
     def queue_wait_texts(self, call_sid: str, position: str) -> tuple[str, list[str]]:
-        lang = self.content.default
-        try:
-            with self.transaction() as db:
-                conv = self.store.find_conversation(db, VOICE, call_sid)
-                lang = (conv.state or {}).get("lang", lang) if conv else lang
-        except Unavailable:
-            pass
+        lang = self.call_language(call_sid)
         texts = [self.content.text(lang, "queue.position", VOICE, position=position or "1"),
                  self.content.text(lang, "queue.leave", VOICE)]
         return lang, texts
