@@ -14,6 +14,31 @@ from cryptography.fernet import Fernet
 from twilio.request_validator import RequestValidator
 
 from helpline import create_app
+from helpline.config import from_environment
+
+
+class _Reads(dict):
+    """Records each name the settings ask the environment for."""
+
+    def get(self, name, default=None):
+        self[name] = default
+        return default
+
+
+def _forget_the_developers_settings() -> None:
+    """The suite never reads the developer's settings: every variable the app reads is removed
+    from this process's environment, and FLASK_SKIP_DOTENV keeps `flask` (here and in every
+    subprocess) from loading a `.env` into it."""
+    reads = _Reads()
+    from_environment(reads, "instance")
+    for name in list(os.environ):
+        if name in reads or name == "LOG_LEVEL" or name.startswith(
+                ("HELPLINE_", "TWILIO_", "STAFF_", "FLASK_")):
+            del os.environ[name]
+    os.environ["FLASK_SKIP_DOTENV"] = "1"
+
+
+_forget_the_developers_settings()
 
 TOKEN = "test-auth-token-0123456789abcdef"
 TEXTER = "+15555550123"

@@ -8,6 +8,8 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
+POLL_SECONDS = 0.01
+
 
 class TwilioStandIn:
     def __init__(self):
@@ -51,8 +53,13 @@ class TwilioStandIn:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        # shutdown() waits for the serving loop to look at its flag, which it does every
+        # poll_interval (0.5 s by default): a short one lets close() return at once.
+        self.thread = threading.Thread(target=self.server.serve_forever,
+                                       kwargs={"poll_interval": POLL_SECONDS}, daemon=True)
+        self.thread.start()
 
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+        self.thread.join()
