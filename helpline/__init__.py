@@ -27,7 +27,23 @@ def create_app(test_config: dict | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app.config.update(settings.load(app.instance_path, test_config))
+    serving = _serving()
+    try:
+        app.config.update(settings.load(app.instance_path, test_config))
+    except settings.ConfigError as exc:
+        if serving and click.get_current_context(silent=True):   # `flask run`
+            raise cli.SettingsError(str(exc)) from None
+        if serving:
+            raise
+        # Every command still shows in `--help` and says what to set; `check` and `simulate`
+        # need no secrets (helpline.cli).
+        app.extensions[cli.CONFIG_ERROR] = exc
+        try:
+            app.config.update(settings.load(app.instance_path, test_config, tools=True))
+        except settings.ConfigError as wrong:
+            app.extensions[cli.SETTINGS_ERROR] = wrong
+            cli.register(app)
+            return app
 
     proxies = app.config["TRUSTED_PROXIES"]
     if proxies:
@@ -38,12 +54,15 @@ def create_app(test_config: dict | None = None) -> Flask:
         content = Content.load(app.config["CONTENT_DIR"], app.config["HELPLINE_DEFAULT_LANGUAGE"])
         flow = load_flow(app.config["FLOWS_DIR"], content)
     except (ContentError, FlowError) as exc:
-        if not _command_line_tool():
+        if serving:
             raise
         # Broken content must not stop `flask --app helpline check` from reporting it; the
         # app then serves nothing (no blueprints) and its commands see the error here.
         log.error("content or flows are broken, nothing is served: %s", exc)
         app.extensions[cli.LOAD_ERROR] = exc
+        cli.register(app)
+        return app
+    if cli.CONFIG_ERROR in app.extensions:
         cli.register(app)
         return app
     engine = Engine(flow, content, keyword_replies=app.config["SMS_KEYWORD_REPLIES"] == "app")
@@ -54,18 +73,21 @@ def create_app(test_config: dict | None = None) -> Flask:
         helpline.seed_representatives(app.config["HELPLINE_REPRESENTATIVES"])
     app.extensions["helpline"] = helpline
 
-    from . import health, sms, voice
+    from . import health, home, sms, voice
 
-    for module in (sms, voice, health):
+    for module in (sms, voice, health, home):
         app.register_blueprint(module.bp)
     cli.register(app)
     staff.init_app(app)
+    if serving and settings.signatures_unchecked(app.config):
+        log.warning("!!! HELPLINE_DEV_MODE with no TWILIO_AUTH_TOKEN: Twilio signatures are NOT "
+                    "checked. Never expose this server to the internet. !!!")
     return app
 
 
-def _command_line_tool() -> bool:
-    """True while a ``flask`` command other than ``run`` builds the app. Whatever serves
-    callers (gunicorn, ``flask run``) and the tests build it with no such command, and fail
-    fast on broken content."""
+def _serving() -> bool:
+    """True when the app is built to serve callers (gunicorn, ``flask run``) or by the tests:
+    then broken settings or content stop it at once. The other ``flask`` commands build it
+    while click looks them up, in the context of the ``flask`` group."""
     ctx = click.get_current_context(silent=True)
-    return ctx is not None and ctx.info_name != "run"
+    return ctx is None or ctx.info_name == "run"

@@ -6,8 +6,14 @@
 - ``db upgrade|revision``: schema migrations (:mod:`helpline.migrate`).
 - ``purge --older-than 30d``: retention (:mod:`helpline.retention`).
 
-``create_app`` calls :func:`register`. When the content or flows are broken the app still
-gets these commands (so ``check`` can say what is wrong) and ``LOAD_ERROR`` holds the error.
+``create_app`` calls :func:`register`, also when the app cannot run, so ``--help`` always
+lists every command and each says in one line what is wrong:
+
+- ``LOAD_ERROR``: the content or flows are broken (``check`` says where).
+- ``CONFIG_ERROR``: the settings cannot run the real helpline (a secret, the token or the
+  number is missing): ``check`` and ``simulate``, which touch no real number and no
+  database that matters, run on secrets made up for the process; the others stop.
+- ``SETTINGS_ERROR``: a setting is wrong; every command stops.
 """
 from __future__ import annotations
 
@@ -26,22 +32,44 @@ from .reps import RosterError, clock, coverage, parse_languages
 from .store import utcnow
 
 LOAD_ERROR = "helpline.load_error"
+CONFIG_ERROR = "helpline.config_error"
+SETTINGS_ERROR = "helpline.settings_error"
+
+
+class SettingsError(click.ClickException):
+    """A setting is missing or wrong: one line saying what to set, exit status 2."""
+
+    exit_code = 2
 
 
 def register(app) -> None:
-    for command in (check_command, simulate_command, reps_group, db_group, purge_command):
+    from .staff.cli import staff_cli
+
+    for command in (check_command, simulate_command, reps_group, staff_cli, db_group,
+                    purge_command):
         app.cli.add_command(command)
 
 
+def _require_settings(real: bool = True) -> None:
+    """Stop unless the settings can run the real helpline (``real``) or at least a tool."""
+    for key in (SETTINGS_ERROR, CONFIG_ERROR) if real else (SETTINGS_ERROR,):
+        error = current_app.extensions.get(key)
+        if error is not None:
+            raise SettingsError(str(error))
+
+
 def _require_content() -> None:
+    _require_settings(real=False)
     error = current_app.extensions.get(LOAD_ERROR)
     if error is not None:
         raise click.ClickException(
             f"{error}\nThe content or flows are broken: run `flask --app helpline check`.")
 
 
-def _helpline():
+def require_helpline():
+    """The running helpline, for a command that works on its real database."""
     _require_content()
+    _require_settings()
     return current_app.extensions["helpline"]
 
 
@@ -60,7 +88,7 @@ def reps_group() -> None:
 @with_appcontext
 def reps_add(number: str, name: str | None, off_duty: bool, languages: str | None) -> None:
     """Add a representative by E.164 number, e.g. +15551234567."""
-    helpline = _helpline()
+    helpline = require_helpline()
     try:
         codes = parse_languages(languages or current_app.config["HELPLINE_DEFAULT_LANGUAGE"],
                                 helpline.content.languages)
@@ -87,7 +115,7 @@ def reps_remove(number: str) -> None:
 @with_appcontext
 def reps_list() -> None:
     """Everyone on the roster: duty, calls, and only the last two digits of a number."""
-    helpline = _helpline()
+    helpline = require_helpline()
     now = utcnow()
     with helpline.store.transaction() as db:
         roster = helpline.roster(db)
@@ -102,7 +130,7 @@ def reps_list() -> None:
 @contextmanager
 def _representative(number: str):
     """The representative with this number, in a transaction, or a clear error."""
-    helpline = _helpline()
+    helpline = require_helpline()
     try:
         with helpline.store.transaction() as db:
             roster = helpline.roster(db)
@@ -172,7 +200,7 @@ def shift_remove(number: str, day: str, start: str, end: str) -> None:
 @with_appcontext
 def shift_list(number: str | None) -> None:
     """One representative's shifts, or everyone's."""
-    helpline = _helpline()
+    helpline = require_helpline()
     with helpline.store.transaction() as db:
         roster = helpline.roster(db)
         reps = [roster.find(number)] if number else roster.all()
@@ -185,7 +213,7 @@ def shift_list(number: str | None) -> None:
 @with_appcontext
 def reps_coverage() -> None:
     """The coming week: how many are on shift when, and the gaps (within opening hours)."""
-    helpline = _helpline()
+    helpline = require_helpline()
     today = utcnow().replace(tzinfo=UTC).astimezone(helpline.hours.zone).date()
     with helpline.store.transaction() as db:
         windows = helpline.roster(db).windows_by_rep()
@@ -207,7 +235,7 @@ def db_group() -> None:
 @with_appcontext
 def db_upgrade() -> None:
     """Apply every migration not yet applied (the Procfile's release step runs this)."""
-    migrate.upgrade(_helpline().store.engine)
+    migrate.upgrade(require_helpline().store.engine)
     click.echo("database schema is up to date")
 
 
@@ -216,7 +244,7 @@ def db_upgrade() -> None:
 @with_appcontext
 def db_revision(message: str) -> None:
     """For developers: write a migration for what changed in helpline/store.py's models."""
-    migrate.revision(_helpline().store.engine, message)
+    migrate.revision(require_helpline().store.engine, message)
 
 
 @click.command("purge")
@@ -225,7 +253,7 @@ def db_revision(message: str) -> None:
 @with_appcontext
 def purge_command(older_than: str | None) -> None:
     """Delete conversations and records past retention; opt-outs are kept."""
-    helpline = _helpline()
+    helpline = require_helpline()
     try:
         age = retention.parse_age(older_than or f"{current_app.config['RETENTION_DAYS']}d")
     except ValueError as exc:
@@ -244,6 +272,7 @@ def purge_command(older_than: str | None) -> None:
 @with_appcontext
 def check_command(verbose: bool) -> None:
     """Check flows/ and content/ before anything reaches a texter or a caller."""
+    _require_settings(real=False)
     config = current_app.config
     findings = checks.run(config["CONTENT_DIR"], config["FLOWS_DIR"],
                           config["HELPLINE_DEFAULT_LANGUAGE"])

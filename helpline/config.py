@@ -7,12 +7,9 @@ mode is asked for explicitly.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import secrets
 from pathlib import Path
-
-log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 TRUE = {"1", "true", "yes", "on"}
@@ -101,32 +98,41 @@ def from_environment(env, instance_path: str) -> dict:
     }
 
 
+def _new_secrets() -> dict:
+    from cryptography.fernet import Fernet
+
+    return {"HELPLINE_HASH_KEY": secrets.token_hex(32),
+            "HELPLINE_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+            "SECRET_KEY": secrets.token_hex(32)}
+
+
 def _dev_secrets(instance_path: str) -> dict:
     """Throwaway secrets for development, kept in the instance folder so hashes stay stable
     across restarts of a developer's server."""
     path = Path(instance_path) / "dev-secrets.json"
     if path.exists():
         return json.loads(path.read_text())
-    from cryptography.fernet import Fernet
-
-    values = {"HELPLINE_HASH_KEY": secrets.token_hex(32),
-              "HELPLINE_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-              "SECRET_KEY": secrets.token_hex(32)}
+    values = _new_secrets()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(values))
     path.chmod(0o600)
     return values
 
 
-def finish(config: dict, instance_path: str) -> None:
-    """Fill development defaults and refuse what would be unsafe in production."""
+def finish(config: dict, instance_path: str, tools: bool = False) -> None:
+    """Fill development defaults and refuse what would be unsafe in production.
+
+    ``tools``: for the commands that touch no real number and no database that matters
+    (``check``, ``simulate``): missing secrets are made up for this process only, and no
+    token or number is needed. Every value that is set must still be right.
+    """
     dev = config["HELPLINE_DEV_MODE"]
     config["DATABASE_URL"] = database_url(config.get("DATABASE_URL"), instance_path)
     config["PUBLIC_BASE_URL"] = (config.get("PUBLIC_BASE_URL") or "").rstrip("/")
     secret_names = ("HELPLINE_HASH_KEY", "HELPLINE_ENCRYPTION_KEY", "SECRET_KEY")
     missing = [name for name in secret_names if not config.get(name)]
-    if missing and dev:
-        generated = _dev_secrets(instance_path)
+    if missing and (dev or tools):
+        generated = _dev_secrets(instance_path) if dev else _new_secrets()
         for name in missing:
             config[name] = generated[name]
         missing = []
@@ -134,13 +140,10 @@ def finish(config: dict, instance_path: str) -> None:
         raise ConfigError(
             f"set {', '.join(missing)} (see .env.example), or HELPLINE_DEV_MODE=1 for a "
             "local development server")
-    if not config["TWILIO_AUTH_TOKEN"]:
-        if not dev:
-            raise ConfigError(
-                "TWILIO_AUTH_TOKEN is not set: without it no request can be proven to come from "
-                "Twilio. Set it, or HELPLINE_DEV_MODE=1 to run without signature checks locally.")
-        log.warning("!!! HELPLINE_DEV_MODE with no TWILIO_AUTH_TOKEN: Twilio signatures are NOT "
-                    "checked. Never expose this server to the internet. !!!")
+    if not config["TWILIO_AUTH_TOKEN"] and not (dev or tools):
+        raise ConfigError(
+            "TWILIO_AUTH_TOKEN is not set: without it no request can be proven to come from "
+            "Twilio. Set it, or HELPLINE_DEV_MODE=1 to run without signature checks locally.")
     from .hours import Hours, HoursError
 
     try:
@@ -154,9 +157,10 @@ def finish(config: dict, instance_path: str) -> None:
             check_number(config["HELPLINE_NUMBER"])
         except RosterError as exc:
             raise ConfigError(f"HELPLINE_NUMBER: {exc}") from None
-    elif not dev:
-        raise ConfigError("HELPLINE_NUMBER is not set: it is the caller ID of every call and text "
-                          "to a representative, so neither side ever sees the other's number")
+    elif not (dev or tools):
+        raise ConfigError("HELPLINE_NUMBER is not set (see .env.example): it is the caller ID of "
+                          "every call and text to a representative, so neither side ever sees "
+                          "the other's number")
     for name in ("HELPLINE_REPRESENTATIVES", "HELPLINE_COORDINATORS"):
         try:
             for number in filter(None, (n.strip() for n in config[name].split(","))):
@@ -175,8 +179,14 @@ def finish(config: dict, instance_path: str) -> None:
                           "print(Fernet.generate_key().decode())')") from None
 
 
-def load(instance_path: str, overrides: dict | None = None) -> dict:
+def load(instance_path: str, overrides: dict | None = None, tools: bool = False) -> dict:
     config = from_environment(os.environ, instance_path)
     config.update(overrides or {})
-    finish(config, instance_path)
+    finish(config, instance_path, tools)
     return config
+
+
+def signatures_unchecked(config: dict) -> bool:
+    """No token to check X-Twilio-Signature with (only development mode starts so): any
+    request is taken to come from Twilio."""
+    return not (config["TWILIO_WEBHOOK_SECRET"] or config["TWILIO_AUTH_TOKEN"])

@@ -5,13 +5,16 @@ lock lets one of them migrate while the others wait, then find nothing to do.
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 LOCK_ID = 7_240_118  # any constant shared by every helpline process
 
@@ -24,10 +27,22 @@ def alembic_config(connection=None) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": LOCK_ID})
-        command.upgrade(alembic_config(connection), revision)
+    """Every process runs this at start-up: one line when the schema changed, else silence
+    (Alembic's own notes are held back)."""
+    alembic_log = logging.getLogger("alembic")
+    level = alembic_log.level
+    alembic_log.setLevel(logging.WARNING)
+    try:
+        with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": LOCK_ID})
+            before = MigrationContext.configure(connection).get_current_revision()
+            command.upgrade(alembic_config(connection), revision)
+            after = MigrationContext.configure(connection).get_current_revision()
+    finally:
+        alembic_log.setLevel(level)
+    if after != before:
+        log.info("database schema migrated from %s to %s", before or "nothing", after)
 
 
 def revision(engine: Engine, message: str) -> None:

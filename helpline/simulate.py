@@ -10,7 +10,7 @@ reads it (a Gather verb's action gets the next key, a Dial verb rings, and so on
 The app is built again by ``create_app`` with the same settings but a throwaway SQLite file
 (unless a database is given) and throwaway files (``*_PATH`` settings, such as the spool), a
 signing token of its own and no Twilio account, so nothing real is touched and nothing can
-be sent. The per-number rate limit is off: a script sends lines faster than anyone types.
+be sent. It needs no secrets: without them the app it copies was built on made-up ones. The per-number rate limit is off: a script sends lines faster than anyone types.
 
 Voice input: a key (``1``, ``0``, ``*``, ``#``; ``12`` presses 1 then 2), ``say: words`` to
 speak, an empty line for silence; ``answer`` when the call rings representatives or waits
@@ -52,7 +52,7 @@ class Twilio:
         self.app = app
         self.client = app.test_client()
         self.validator = RequestValidator(token)
-        self.number = app.config.get("HELPLINE_NUMBER") or DEFAULT_HELPLINE_NUMBER
+        self.number = app.config["HELPLINE_NUMBER"]
 
     def post(self, url: str, data: dict) -> ET.Element:
         parts = urlsplit(url)
@@ -70,17 +70,17 @@ def throwaway_app(app, *, lang: str | None = None, database: str | None = None,
     """A :class:`Twilio` talking to a copy of ``app`` on a database of its own."""
     from . import create_app
     from .config import ConfigError
+    from .content import Content
 
-    helpline = app.extensions.get("helpline")
-    if helpline is None:
-        raise SimulateError("the helpline did not start, so there is nothing to try")
-    languages = helpline.engine.content.languages
+    languages = Content.load(app.config["CONTENT_DIR"],
+                             app.config["HELPLINE_DEFAULT_LANGUAGE"]).languages
     if lang is not None and lang not in languages:
         raise SimulateError(f"no language '{lang}': there are {', '.join(languages)}")
     token = secrets.token_hex(16)
     overrides = {key: value for key, value in app.config.items() if key.isupper()}
     overrides.update(TWILIO_AUTH_TOKEN=token, TWILIO_WEBHOOK_SECRET="", TWILIO_ACCOUNT_SID="",
-                     PUBLIC_BASE_URL="", TRUSTED_PROXIES=0)
+                     PUBLIC_BASE_URL="", TRUSTED_PROXIES=0,
+                     HELPLINE_NUMBER=app.config.get("HELPLINE_NUMBER") or DEFAULT_HELPLINE_NUMBER)
     if "RATE_LIMIT_PER_MINUTE" in overrides:
         overrides["RATE_LIMIT_PER_MINUTE"] = 0   # a script types faster than any texter
     if lang is not None:
@@ -95,7 +95,7 @@ def throwaway_app(app, *, lang: str | None = None, database: str | None = None,
     for key in [k for k in overrides if k.endswith("_PATH") and k not in Flask.default_config]:
         overrides[key] = f"{folder}/{key.lower()}"
     sim = None
-    quiet = logging.getLogger("alembic")   # its migration notes are not the conversation
+    quiet = logging.getLogger("helpline.migrate")   # a throwaway schema is not the conversation
     level = quiet.level
     try:
         quiet.setLevel(max(level, logging.WARNING))
@@ -105,11 +105,12 @@ def throwaway_app(app, *, lang: str | None = None, database: str | None = None,
             raise SimulateError(str(exc)) from None
         finally:
             quiet.setLevel(level)
+        if "helpline" not in sim.extensions:
+            raise SimulateError("the helpline did not start, so there is nothing to try")
         yield Twilio(sim, token)
     finally:
-        store = sim.extensions.get("helpline").store if sim is not None else None
-        if store is not None:
-            store.engine.dispose()
+        if sim is not None and "helpline" in sim.extensions:
+            sim.extensions["helpline"].store.engine.dispose()
         shutil.rmtree(folder, ignore_errors=True)
 
 

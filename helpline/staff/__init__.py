@@ -10,9 +10,9 @@ from . import models  # noqa: F401  (the tables join helpline.store.Base before 
 
 def init_app(app) -> None:
     """Session cookie flags, CSRF for the console's forms only (Twilio's webhooks carry a
-    signature instead), the blueprint and the ``staff`` commands."""
+    signature instead) and the blueprint; :func:`helpline.cli.register` adds the ``staff``
+    commands."""
     from .auth import SESSION_HOURS
-    from .cli import staff_cli
     from .views import bp, csrf
 
     app.config.update(
@@ -25,4 +25,3 @@ def init_app(app) -> None:
     )
     csrf.init_app(app)
     app.register_blueprint(bp)
-    app.cli.add_command(staff_cli)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
+from ..cli import require_helpline
 from ..store import utcnow
 from .auth import AccountError, add_user, audit, disable_user
 
@@ -15,7 +15,7 @@ staff_cli = AppGroup("staff", help="Staff console accounts.")
 
 
 def _store():
-    return current_app.extensions["helpline"].store
+    return require_helpline().store
 
 
 @staff_cli.command("add")
