@@ -1,9 +1,17 @@
-# The two commands a newcomer needs: `make run` and `make test`. Both build .venv first.
+# The two commands a newcomer needs: `make run` and `make test`. Every target builds .venv
+# first; `make help` lists them.
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: run test check install install-dev
+.PHONY: help run test check simulate install install-dev
+
+help:
+	@echo "make run                      start the helpline on http://127.0.0.1:5000 (writes .env)"
+	@echo "make test                     the whole test suite (PYTEST_ARGS=... to choose)"
+	@echo "make check                    check flows/ and content/ (CHECK_ARGS=--verbose)"
+	@echo "make simulate                 text the helpline in the terminal (ARGS=\"voice --lang es\")"
+	@echo "every other command:          .venv/bin/flask --app helpline --help"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +35,10 @@ run: install
 # Check flows/ and content/ before anything reaches a texter or caller (content/README.md).
 check: install
 	LOG_LEVEL=$${LOG_LEVEL:-WARNING} $(BIN)/flask --app helpline check $(CHECK_ARGS)
+
+# Try it without a phone: `make simulate`, `make simulate ARGS="voice"`, ARGS="sms --lang es".
+simulate: install
+	$(BIN)/flask --app helpline simulate $(or $(ARGS),sms)
 
 # pytest exits 5 when it collected no tests: that is a failure here, never a pass.
 test: install-dev
