@@ -26,6 +26,10 @@ a translation whose ``{placeholders}`` differ from the default language's, or on
 ``{channel}``, ``{lang}`` or ``{key}``, which the code cannot fill in.
 Info (``--verbose``): every SMS text's encoding and segments, every voice text's length.
 
+Allowed: an entry whose ``long_sms`` says why it cannot be shorter may make a reply over 2
+segments (never over 4): no warning, and the summary lists each such entry with its reason.
+A ``long_sms`` no reply needs is a warning.
+
 What a texter receives is checked as composed by the engine itself (welcome + main menu,
 "didn't get that" + a menu, a series piece + its prompt, a crisis answer + what follows,
 the carrier keyword replies), not only entry by entry. Every entry's ``text`` is checked for
@@ -61,8 +65,8 @@ from .flows import _parse as parse_flow
 from .flows import load as load_main_flow
 from .textnorm import normalize
 
-ERROR, WARNING, INFO = "error", "warning", "info"
-LEVELS = (INFO, WARNING, ERROR)
+ERROR, WARNING, INFO, ALLOWED = "error", "warning", "info", "allowed"
+LEVELS = (INFO, ALLOWED, WARNING, ERROR)
 
 SMS_ERROR_SEGMENTS = 4      # more than this is an error
 SMS_WARNING_SEGMENTS = 2    # more than this is a warning
@@ -119,6 +123,7 @@ class Project:
     lines: dict[str, dict[str, int]] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     broken: set[tuple[str, str]] = field(default_factory=set)   # (language, key) not loaded
+    long_allowed: set[tuple[str, str]] = field(default_factory=set)   # long_sms that was needed
 
     def add(self, level: str, file: str, key: str, message: str, path: str | None = None):
         line = self.lines.get(file, {}).get(path if path is not None else key)
@@ -660,17 +665,39 @@ def segment_summary(text: str) -> str:
 
 
 def _segments_finding(project: Project, file: str, key: str, what: str, text: str,
-                      fix: str) -> None:
+                      fix: str, code: str, keys) -> None:
+    """``keys``: the entries of language ``code`` the text is made of; one with ``long_sms``
+    allows it over 2 segments."""
     count = sms_segments(text).count
     summary = segment_summary(text)
+    allowing = [k for k in dict.fromkeys(keys)
+                if k in project.languages[code].entries
+                and project.languages[code].entries[k].long_sms]
     if count > SMS_ERROR_SEGMENTS:
         project.add(ERROR, file, key, f"{what} is too long for SMS ({summary}; at most "
                     f"{SMS_ERROR_SEGMENTS}): {fix}")
-    elif count > SMS_WARNING_SEGMENTS:
+    elif count > SMS_WARNING_SEGMENTS and not allowing:
         project.add(WARNING, file, key, f"{what} is long for SMS ({summary}; aim for "
                     f"{SMS_WARNING_SEGMENTS} or fewer): {fix}")
+    elif count > SMS_WARNING_SEGMENTS:
+        project.add(INFO, file, key, f"{what}: {summary}; allowed by long_sms of "
+                    f"{', '.join(allowing)}")
+        for name in allowing:
+            project.long_allowed.add((code, name))
+            project.add(ALLOWED, project.entry_file(code, name), name,
+                        f"over {SMS_WARNING_SEGMENTS} SMS segments: "
+                        f"{project.languages[code].entries[name].long_sms}")
     else:
         project.add(INFO, file, key, f"{what}: {summary}")
+
+
+def check_unneeded_allowances(project: Project) -> None:
+    for code, lang in project.languages.items():
+        for key, entry in lang.entries.items():
+            if entry.long_sms and (code, key) not in project.long_allowed:
+                project.add(WARNING, project.entry_file(code, key), key,
+                            f"has long_sms, but no reply with it is over {SMS_WARNING_SEGMENTS} "
+                            "SMS segments: remove long_sms")
 
 
 class _Samples(dict):
@@ -703,7 +730,7 @@ def check_sms_entries(project: Project, voice_only: set[str]) -> None:
             if key not in voice_only:
                 _segments_finding(project, project.entry_file(code, key), key, "SMS text",
                                   filled_in(project, code, key, SMS),
-                                  "shorten it, or replace the characters named")
+                                  "shorten it, or replace the characters named", code, [key])
 
 
 NONSENSE = "zqxjv"
@@ -780,7 +807,7 @@ def check_sms_replies(project: Project, file: str, flow: Flow, codes) -> None:
             for key, what, keys, reply in sms_replies(engine, flow, code):
                 parts = ", ".join(dict.fromkeys(keys))
                 _segments_finding(project, file, key, f"in {project.lang_name(code)}, {what}",
-                                  reply, f"shorten the texts it is made of ({parts})")
+                                  reply, f"shorten the texts it is made of ({parts})", code, keys)
         except Exception as exc:  # the engine itself failed: say so, never crash the check
             project.add(ERROR, file, "", f"in {project.lang_name(code)}, a reply cannot be "
                         f"built ({type(exc).__name__}: {exc}); fix the errors above first")
@@ -861,6 +888,8 @@ def run(content_dir, flows_dir, default: str = "en") -> list[Finding]:
                     if keys <= set(lang.entries)
                     and all(n in lang.words for n, _ in word_references(flow) if n)]
         check_sms_replies(project, file, flow, complete)
+    if project.content is not None and all(sound.values()):
+        check_unneeded_allowances(project)
     if not any(f.level == ERROR for f in project.findings):
         _check_as_the_app_loads(project, content_dir, flows_dir, default)
     return ordered(project.findings)
@@ -885,8 +914,10 @@ def ordered(findings: list[Finding]) -> list[Finding]:
 
 
 def summary(findings: list[Finding]) -> str:
+    """The counts, last, after every text allowed to be long and why."""
     errors = sum(f.level == ERROR for f in findings)
     warnings = sum(f.level == WARNING for f in findings)
+    allowed = [str(f) for f in findings if f.level == ALLOWED]
     verdict = "fix the errors before this reaches anyone" if errors else "no errors"
-    return (f"{errors} error{'s' if errors != 1 else ''}, {warnings} "
-            f"warning{'s' if warnings != 1 else ''}: {verdict}")
+    return "\n".join(allowed + [f"{errors} error{'s' if errors != 1 else ''}, {warnings} "
+                                f"warning{'s' if warnings != 1 else ''}: {verdict}"])

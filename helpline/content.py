@@ -2,7 +2,8 @@
 
 Each language folder holds flat YAML mappings of ``key: entry``. An entry is either a
 string, or a mapping with ``text`` (the SMS and default wording), an optional ``voice``
-variant written for the ear, and ``sources`` naming keys of ``sources.yaml``.
+variant written for the ear, ``sources`` naming keys of ``sources.yaml``, and ``long_sms``:
+why the text may make a reply over two SMS segments (read only by ``helpline.check``).
 ``words.yaml`` maps a name to the words and phrases that choose it; ``sources.yaml`` maps a
 source key to its ``name`` and ``url``; ``language.yaml`` holds ``name`` and ``locale``.
 """
@@ -18,7 +19,7 @@ import yaml
 from .textnorm import normalize
 
 SPECIAL_FILES = {"words.yaml", "sources.yaml", "language.yaml"}
-ENTRY_FIELDS = {"text", "voice", "sources"}
+ENTRY_FIELDS = {"text", "voice", "sources", "long_sms"}
 
 
 class ContentError(ValueError):
@@ -31,6 +32,7 @@ class Entry:
     voice: str | None
     sources: tuple[str, ...]
     file: str
+    long_sms: str | None = None
 
     def for_channel(self, channel: str) -> str:
         return self.voice if channel == "voice" and self.voice else self.text
@@ -75,7 +77,11 @@ def _entry(path: Path, key: str, raw) -> Entry:
     voice = raw.get("voice")
     if not isinstance(raw["text"], str) or (voice is not None and not isinstance(voice, str)):
         raise ContentError(f"{where}: 'text' and 'voice' must be strings")
-    return Entry(raw["text"].strip(), voice.strip() if voice else None, tuple(sources), path.name)
+    long_sms = raw.get("long_sms")
+    if "long_sms" in raw and not (isinstance(long_sms, str) and long_sms.strip()):
+        raise ContentError(f"{where}: 'long_sms' must say why the text cannot be shorter")
+    return Entry(raw["text"].strip(), voice.strip() if voice else None, tuple(sources), path.name,
+                 long_sms.strip() if long_sms else None)
 
 
 def load_language(folder: Path) -> Language:

@@ -239,6 +239,49 @@ def test_over_two_segments_is_a_warning_naming_the_characters_that_forced_ucs2(c
     assert "UCS-2 because of '’' (right single quotation mark; use ' instead)" in found.message
 
 
+REASON = "carriers want every one of these words in this reply"
+
+
+def allow_long(copy, rel: str, key: str, reason: str = REASON) -> None:
+    copy.replace(rel, f"{key}:\n", f"{key}:\n  long_sms: {reason}\n")
+
+
+def test_long_sms_allows_a_long_text_and_the_summary_says_why(copy):
+    copy.set_entry("content/en/facts.yaml", "facts.dependence",
+                   "One use can’t make your body physically dependent. " * 3,
+                   sources="[nida, dpa]")
+    allow_long(copy, "content/en/facts.yaml", "facts.dependence")
+    findings = copy.findings()
+    assert not [f for f in findings if f.level == "warning" and "long for SMS" in f.message
+                and "Español" not in f.message
+                and ("facts.dependence" in f.message or f.key == "facts.dependence")]
+    allowed = only(findings, "content/en/facts.yaml", "facts.dependence", REASON)
+    assert allowed.level == "allowed"
+    assert str(allowed) == (f"allowed: content/en/facts.yaml:{allowed.line}: facts.dependence: "
+                            f"over 2 SMS segments: {REASON}")
+    assert check.summary(findings).splitlines()[-2:] == [
+        str(allowed), check.summary([f for f in findings if f.level != "allowed"])]
+
+
+def test_long_sms_never_allows_over_four_segments(copy):
+    copy.set_entry("content/en/facts.yaml", "facts.one_use", "Plain words. " * 60,
+                   sources="[nida, dpa]")
+    allow_long(copy, "content/en/facts.yaml", "facts.one_use")
+    only(copy.findings("error"), "content/en/facts.yaml", "facts.one_use", "too long for SMS")
+
+
+def test_a_long_sms_nothing_needs_is_a_warning(copy):
+    allow_long(copy, "content/en/facts.yaml", "facts.one_use")
+    only(copy.findings("warning"), "content/en/facts.yaml", "facts.one_use",
+         "has long_sms, but no reply with it is over 2 SMS segments: remove long_sms")
+
+
+def test_long_sms_without_a_reason_is_an_error(copy):
+    allow_long(copy, "content/en/facts.yaml", "facts.one_use", reason='""')
+    only(copy.findings("error"), "content/en/facts.yaml", "facts.one_use",
+         "'long_sms' must say why")
+
+
 def test_what_a_texter_receives_is_checked_as_composed(copy):
     # Alone, the menu's intro is one segment; with the welcome and the options it is four.
     copy.set_entry("content/en/menus.yaml", "menu.main.intro",
