@@ -259,8 +259,9 @@ def test_long_sms_allows_a_long_text_and_the_summary_says_why(copy):
     assert allowed.level == "allowed"
     assert str(allowed) == (f"allowed: content/en/facts.yaml:{allowed.line}: facts.dependence: "
                             f"over 2 SMS segments: {REASON}")
-    assert check.summary(findings).splitlines()[-2:] == [
-        str(allowed), check.summary([f for f in findings if f.level != "allowed"])]
+    lines = check.summary(findings).splitlines()
+    assert str(allowed) in lines[:-1]
+    assert lines[-1] == check.summary([f for f in findings if f.level != "allowed"])
 
 
 def test_long_sms_never_allows_over_four_segments(copy):
