@@ -54,7 +54,7 @@ def test_sms_in_spanish_names_what_forced_ucs2(app):
 
 def test_sms_switching_language_mid_conversation(app):
     out = simulate(app, "sms", script="hi\nESPAÑOL\nENGLISH\n")
-    assert "> ESPAÑOL\nHola, esta es la Línea" in out
+    assert "> ESPAÑOL\nHola. Línea de Ayuda" in out
     assert "> ENGLISH\nHi, this is the Heroin & Opioid Helpline" in out
 
 
