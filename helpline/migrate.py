@@ -6,6 +6,7 @@ lock lets one of them migrate while the others wait, then find nothing to do.
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -26,26 +27,32 @@ def alembic_config(connection=None) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Every process runs this at start-up: one line when the schema changed, else silence
-    (Alembic's own notes are held back)."""
-    alembic_log = logging.getLogger("alembic")
-    level = alembic_log.level
-    alembic_log.setLevel(logging.WARNING)
+@contextmanager
+def _quiet(logger: str):
+    """Alembic's notes on how it runs (its context, its plugins) are nobody's business."""
+    quiet = logging.getLogger(logger)
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)
     try:
-        with engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": LOCK_ID})
-            before = MigrationContext.configure(connection).get_current_revision()
-            command.upgrade(alembic_config(connection), revision)
-            after = MigrationContext.configure(connection).get_current_revision()
+        yield
     finally:
-        alembic_log.setLevel(level)
+        quiet.setLevel(level)
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Every process runs this at start-up: one line when the schema changed, else silence."""
+    with _quiet("alembic"), engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": LOCK_ID})
+        before = MigrationContext.configure(connection).get_current_revision()
+        command.upgrade(alembic_config(connection), revision)
+        after = MigrationContext.configure(connection).get_current_revision()
     if after != before:
         log.info("database schema migrated from %s to %s", before or "nothing", after)
 
 
 def revision(engine: Engine, message: str) -> None:
-    """For developers: write a new migration from the difference between models and schema."""
-    with engine.begin() as connection:
+    """For developers: write a new migration from the difference between models and schema
+    (Alembic still says what it detected)."""
+    with _quiet("alembic.runtime"), engine.begin() as connection:
         command.revision(alembic_config(connection), message=message, autogenerate=True)
