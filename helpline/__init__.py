@@ -31,9 +31,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     try:
         app.config.update(settings.load(app.instance_path, test_config))
     except settings.ConfigError as exc:
-        if serving and click.get_current_context(silent=True):   # `flask run`
-            raise cli.SettingsError(str(exc)) from None
         if serving:
+            if click.get_current_context(silent=True):   # `flask run`: one line, exit 2
+                raise cli.SettingsError(str(exc)) from None
             raise
         # Every command still shows in `--help` and says what to set; `check` and `simulate`
         # need no secrets (helpline.cli).
