@@ -3,6 +3,7 @@
 - ``check``: :mod:`helpline.check` on the configured ``flows/`` and ``content/``.
 - ``simulate sms|voice``: :mod:`helpline.simulate`, a conversation in the terminal.
 - ``reps add|remove|list|on|off``: the roster of representatives (:mod:`helpline.reps`).
+- ``staff add|remove``: staff console accounts (:mod:`helpline.staff.cli`).
 - ``db upgrade|revision``: schema migrations (:mod:`helpline.migrate`).
 - ``purge --older-than 30d``: retention (:mod:`helpline.retention`).
 

@@ -2,7 +2,7 @@
 
 Every variable is listed in the README and in ``.env.example``. A helpline must not run
 half-configured in production: missing secrets stop the start, loudly, unless development
-mode is asked for explicitly.
+mode is asked for explicitly (``check`` and ``simulate``, which need none, make them up).
 """
 from __future__ import annotations
 
