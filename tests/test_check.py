@@ -408,7 +408,9 @@ def test_under_another_command_the_app_serves_nothing_and_keeps_the_error(tmp_pa
 @pytest.mark.skipif(not FLASK.exists(), reason="needs the project's .venv (make install)")
 @pytest.mark.parametrize("broken", [False, True])
 def test_the_real_command_with_dev_mode_and_no_env_file(tmp_path, copy, broken):
-    """As CI runs it: `HELPLINE_DEV_MODE=1 flask --app helpline check`, no .env, no secrets."""
+    """As CI runs it: `HELPLINE_DEV_MODE=1 flask --app helpline check`, no .env, no secrets;
+    the development secrets it generates go to an instance folder of the test's own, never
+    into the checkout."""
     if broken:
         copy.replace("flows/main.yaml", "goto: forms}", "goto: formz}")
     env = {k: v for k, v in os.environ.items()
@@ -417,8 +419,11 @@ def test_the_real_command_with_dev_mode_and_no_env_file(tmp_path, copy, broken):
                DATABASE_URL=f"sqlite:///{tmp_path}/cli.sqlite3",
                HELPLINE_SPOOL_PATH=f"{tmp_path}/spool.jsonl",
                HELPLINE_CONTENT_DIR=str(copy.content), HELPLINE_FLOWS_DIR=str(copy.flows))
-    result = subprocess.run([str(FLASK), "--app", "helpline", "check"], cwd=ROOT, env=env,
+    instance = tmp_path / "instance"
+    app = f"helpline:create_app(None, {str(instance)!r})"
+    result = subprocess.run([str(FLASK), "--app", app, "check"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=120)
+    assert (instance / "dev-secrets.json").exists()
     if broken:
         assert result.returncode == 1, result.stdout + result.stderr
         assert "unknown node 'formz'" in result.stdout
