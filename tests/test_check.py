@@ -430,3 +430,16 @@ def test_the_real_command_with_dev_mode_and_no_env_file(tmp_path, copy, broken):
     else:
         assert result.returncode == 0, result.stdout + result.stderr
         assert "0 errors" in result.stdout
+
+
+@pytest.mark.parametrize("prefix", check.FACT_PREFIXES)
+def test_every_kind_of_fact_needs_a_source(copy, prefix):
+    """One entry of each fact prefix loses its sources (and any number that would be
+    flagged for its own reason): the fact rule names the prefix."""
+    from helpline.content import Content
+
+    entries = Content.load(copy.content, "en").languages["en"].entries
+    key, entry = next((k, e) for k, e in entries.items() if k.startswith(prefix) and e.sources)
+    copy.set_entry(f"content/en/{entry.file}", key, "A plain sentence.", sources=None)
+    found = only(copy.findings("error"), f"content/en/{entry.file}", key)
+    assert f"a fact without a source (its key starts with {prefix}" in found.message
