@@ -8,10 +8,12 @@ import uuid
 import pytest
 from sqlalchemy import select
 
+from helpline.staff.models import AuditLog
 from helpline.store import Chat, Representative, utcnow
 
 from .conftest import TEXTER, Twilio
 from .test_reps import HELPLINE, REP_A, REP_B, ask_for_person, code_from, messages, reply_of, sent_to
+from .test_staff import Console, add_account
 
 OTHER_TEXTER = "+15555550166"
 
@@ -108,7 +110,13 @@ def test_stop_from_a_representative_takes_them_off_duty_and_ends_their_chat(app,
     assert not on_duty(app, REP_B)
     refused = app.test_cli_runner().invoke(args=["reps", "on", REP_B])
     assert refused.exit_code != 0 and "START" in refused.output
+    add_account(app)
+    console = Console(app)
+    console.login()
+    assert console.post(f"/staff/reps/{rep_row(app, REP_B).id}/duty", {"on": "1"}, page="/staff").status_code == 302
     assert not on_duty(app, REP_B)
+    with app.extensions["helpline"].store.transaction() as db:
+        assert not [a for a in db.execute(select(AuditLog.action)).scalars() if a.startswith("duty")]
 
 
 def test_start_from_a_representative_opts_back_in_and_on_brings_them_on_duty(app, twilio):

@@ -26,6 +26,8 @@ def twilio_routes(app) -> list[tuple[str, str]]:
     for rule in app.url_map.iter_rules():
         blueprint = rule.endpoint.rpartition(".")[0] if "." in rule.endpoint else None
         view = app.view_functions[rule.endpoint]
+        if blueprint in TWILIO_BLUEPRINTS:
+            assert getattr(view, "twilio_signed", False) is True, f"{rule.rule} is not twilio_signed"
         if blueprint in TWILIO_BLUEPRINTS or getattr(view, "twilio_signed", False):
             path = rule.build({name: 1 for name in rule.arguments})[1]
             routes += [(path, method) for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
