@@ -138,3 +138,88 @@ def test_removing_a_representative_mid_chat_forgets_the_texters_number(app, twil
     after = sms(twilio, "hello?")  # a new request, offered to who is still on the roster
     assert sent_to(after, REP_B) == [] and "ACCEPT" in sent_to(after, REP_A)[0]
     assert "A person will text you back here soon" in reply_of(after)
+
+
+def test_a_spanish_texters_crisis_words_in_a_chat_are_answered_in_spanish(twilio):
+    sms(twilio, "ESPAÑOL")
+    code = code_from(sent_to(sms(twilio, "0"), REP_B)[0])
+    sms(twilio, f"ACCEPT {code}", REP_B)
+    msgs = sms(twilio, "overdose")
+    assert "Llame al 911" in reply_of(msgs)
+    assert sent_to(msgs, REP_B) == [f"#{code}: overdose"]
+
+
+@pytest.mark.parametrize("keyword, answer", [("START", "opted back in"), ("HELP", "988")])
+def test_start_and_help_in_a_chat_are_answered_not_relayed(twilio, keyword, answer):
+    b_accepts(twilio)
+    msgs = sms(twilio, keyword)
+    assert answer in reply_of(msgs) and sent_to(msgs, REP_B) == []
+
+
+def test_texts_are_counted_not_kept_and_a_texters_stop_ends_the_chat_at_a_time(app, twilio):
+    code = b_accepts(twilio)
+    for body in ("one", "two", "three"):
+        sms(twilio, body)
+    sms(twilio, "a reply", REP_B)
+    chat = chat_row(app)
+    assert (chat.texter_messages, chat.rep_messages) == (3, 1)
+    assert f"#{code} opted out" in sent_to(sms(twilio, "STOP"), REP_B)[0]
+    chat = chat_row(app)
+    assert chat.status == "ended" and chat.ended_at is not None and chat.texter_encrypted is None
+
+
+def test_one_representatives_stop_or_removal_leaves_the_others_chats_alone(app, twilio):
+    first = code_from(sent_to(ask_for_person(twilio), REP_A)[0])
+    sms(twilio, f"ACCEPT {first}", REP_A)
+    sms(twilio, "DONE", REP_A)
+    helpline = app.extensions["helpline"]
+    with helpline.store.transaction() as db:
+        ended_at = db.execute(select(Chat.ended_at).where(Chat.code == first)).scalar_one()
+    b_accepts(twilio, OTHER_TEXTER)
+    sms(twilio, "menu")
+    code = code_from(sent_to(sms(twilio, "0"), REP_A)[0])
+    sms(twilio, f"ACCEPT {code}", REP_A)
+    sms(twilio, "STOP", REP_B)
+    assert sent_to(sms(twilio, "still there?"), REP_A) == [f"#{code}: still there?"]
+    assert app.test_cli_runner().invoke(args=["reps", "remove", REP_A]).exit_code == 0
+    with helpline.store.transaction() as db:
+        assert db.execute(select(Chat.ended_at).where(Chat.code == first)).scalar_one() == ended_at
+
+
+def test_texters_waiting_at_once_get_codes_of_their_own(app):
+    helpline = app.extensions["helpline"]
+    for i in range(20):
+        number = f"+1555555{1000 + i}"
+        helpline.text(number, "hi")
+        helpline.text(number, "0")
+    with helpline.store.transaction() as db:
+        codes = list(db.execute(select(Chat.code).where(Chat.status == "waiting")).scalars())
+    assert len(codes) == 20 and len(set(codes)) == 20
+
+
+def test_the_first_accept_wins_in_the_roster(app, twilio):
+    ask_for_person(twilio)
+    helpline = app.extensions["helpline"]
+    with helpline.store.transaction() as db:
+        roster = helpline.roster(db)
+        chat = roster.oldest_waiting()
+        assert roster.accept(chat, roster.find(REP_B), utcnow()) is True
+        assert roster.accept(chat, roster.find(REP_A), utcnow()) is False
+        assert chat.rep_id == roster.find(REP_B).id
+
+
+@pytest.mark.parametrize("body, parsed", [
+    ("accept #k7", ("ACCEPT", "K7")), ("ACCEPT", ("ACCEPT", "")), ("  Done. ", ("DONE", "")),
+    ("next!", ("NEXT", "")), ("accept k7 now", ("ACCEPT", "K7 NOW")), ("   ", ("", "")),
+    ("Hello there, how are you?", ("HELLO", "THERE, HOW ARE YOU?")),
+])
+def test_a_representatives_text_is_read_as_command_and_argument(body, parsed):
+    from helpline.reps import parse_command
+
+    assert parse_command(body) == parsed
+
+
+def test_a_message_sid_longer_than_twilios_still_acts_once(app, twilio):
+    sid = "SM" + "x" * 98
+    assert "Reply with a number" in reply_of(sms(twilio, "hi", sid=sid))
+    assert sms(twilio, "hi", sid=sid) == []
