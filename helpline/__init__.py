@@ -21,9 +21,10 @@ from .store import Store
 log = logging.getLogger(__name__)
 
 
-def create_app(test_config: dict | None = None) -> Flask:
-    """Build the app: settings, content and flows (loaded and checked once), store, routes."""
-    app = Flask(__name__, instance_relative_config=True)
+def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
+    """Build the app: settings, content and flows (loaded and checked once), store, routes.
+    ``instance_path`` (default: ``instance/`` in the checkout) holds development secrets."""
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -108,7 +108,7 @@ def reps_add(number: str, name: str | None, off_duty: bool, languages: str | Non
 def reps_remove(number: str) -> None:
     """Remove a representative; a chat they had open is ended."""
     with _representative(number) as (roster, rep):
-        roster.remove(number)
+        roster.remove(number, utcnow())
     click.echo("removed")
 
 
@@ -145,7 +145,9 @@ def _representative(number: str):
 
 def _set_duty(number: str, on_duty: bool) -> None:
     with _representative(number) as (roster, rep):
-        roster.set_duty(rep, on_duty, utcnow())
+        if not roster.set_duty(rep, on_duty, utcnow()):
+            raise click.ClickException("this representative texted STOP: nothing can reach "
+                                       "their phone until they text START")
     click.echo("on duty" if on_duty else "off duty")
 
 

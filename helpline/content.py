@@ -50,9 +50,17 @@ class Language:
     sources: dict[str, dict] = field(default_factory=dict)
 
 
+# libyaml's parser when PyYAML has it: the same safe loading, several times faster at start-up.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def safe_load(text: str):
+    return yaml.load(text, Loader=SAFE_LOADER)
+
+
 def _read_yaml(path: Path) -> dict:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ContentError(f"{path}: not valid YAML: {exc}") from None
     if data is None:

@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .callbacks import Callbacks
 from .engine import SMS, VOICE, Engine, Input, Turn
 from .hours import UTC, Hours
-from .reps import ACTIVE, E164, WAITING, Roster, parse_command
+from .reps import ACTIVE, E164, OPTED_OUT, WAITING, Roster, parse_command
 from .security import Vault, hash_number
 from .spool import Spool
 from .store import Chat, Event, Representative, Store, Voicemail, utcnow
@@ -26,7 +26,6 @@ from .twilio_api import TwilioApi
 
 log = logging.getLogger(__name__)
 KEYWORDS = ("stop", "start", "help")
-FOREVER = datetime(9999, 1, 1)
 HANGUP = "hangup"
 
 
@@ -284,12 +283,14 @@ class Helpline:
         say = turn.say.append
         keyword = self.engine.carrier_keyword(body)
         if keyword == "stop":  # opted out of texts: never on duty until START
-            rep.on_duty, rep.off_until = False, FOREVER
+            rep.on_duty, rep.off_until = False, OPTED_OUT
             roster.end_chats_of(rep, now)
             say(self.staff_text(self.engine.flow.texts["stop"]))
         elif keyword == "start":
             rep.off_until = None
             say(self.staff_text(self.engine.flow.texts["start"]))
+        elif roster.opted_out(rep):
+            pass  # after STOP nothing reaches their phone, so nothing is done for them
         elif command == "ON":
             roster.set_duty(rep, True, now)
             say(self.staff_text("rep.sms.on"))

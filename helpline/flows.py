@@ -19,7 +19,7 @@ import yaml
 
 CHANNELS = ("sms", "voice")
 
-from .content import Content, ContentError
+from .content import Content, ContentError, safe_load
 
 NODE_TYPES = {"menu", "series", "person", "language"}
 ACTIONS = {"connect", "record", "callback", "hangup"}
@@ -96,7 +96,7 @@ class Flow:
     def load(cls, path: Path, content: Content) -> "Flow":
         path = Path(path)
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            raw = safe_load(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as exc:
             raise FlowError(f"{path.name}: not valid YAML: {exc}") from None
         flow = _parse(path.name, raw)

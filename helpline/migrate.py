@@ -1,7 +1,9 @@
 """Schema changes through Alembic, applied at start-up and by ``flask db upgrade``.
 
 Several processes may start at once (gunicorn workers, dynos): on PostgreSQL an advisory
-lock lets one of them migrate while the others wait, then find nothing to do.
+lock lets one of them migrate while the others wait, then find nothing to do. The lock is
+taken per schema, so helplines in other schemas of the same database (staging beside
+production, a test suite's schemas) never wait for each other.
 """
 from __future__ import annotations
 
@@ -39,11 +41,18 @@ def _quiet(logger: str):
         quiet.setLevel(level)
 
 
+def take_turn(connection) -> None:
+    """Wait until no other process is migrating this schema (PostgreSQL; held until the
+    transaction ends). SQLite needs none: its writers already go one at a time."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:id, hashtext(current_schema()))"),
+                           {"id": LOCK_ID})
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Every process runs this at start-up: one line when the schema changed, else silence."""
     with _quiet("alembic"), engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": LOCK_ID})
+        take_turn(connection)
         before = MigrationContext.configure(connection).get_current_revision()
         command.upgrade(alembic_config(connection), revision)
         after = MigrationContext.configure(connection).get_current_revision()

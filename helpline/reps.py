@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -24,6 +24,7 @@ CODE_DIGITS = "2345679"
 STALE_CALL = timedelta(hours=3)
 STALE_QUEUE = timedelta(hours=2)
 WAITING, ACTIVE, ENDED = "waiting", "active", "ended"
+OPTED_OUT = datetime(9999, 1, 1)  # off_until of a representative who texted STOP, until START
 
 
 class RosterError(ValueError):
@@ -35,19 +36,6 @@ def check_number(number: str) -> str:
     if not E164.match(number):
         raise RosterError(f"'{number}' is not an E.164 number like +15551234567")
     return number
-
-
-@dataclass
-class Outbox:
-    """Texts to send in this webhook's answer: ``to`` None means back to the sender."""
-
-    messages: list[tuple[str | None, str]] = field(default_factory=list)
-
-    def reply(self, text: str) -> None:
-        self.messages.append((None, text))
-
-    def send(self, to: str, text: str) -> None:
-        self.messages.append((to, text))
 
 
 def parse_shift(day: str, start: str, end: str) -> tuple[int, str, str]:
@@ -107,10 +95,18 @@ class Roster:
             return False
         return rep.on_duty or self.in_shift(rep, now)
 
-    def set_duty(self, rep: Representative, on: bool, now: datetime) -> None:
-        """ON holds until OFF; OFF during a shift holds until that shift ends."""
+    @staticmethod
+    def opted_out(rep: Representative) -> bool:
+        return rep.off_until is not None and rep.off_until >= OPTED_OUT
+
+    def set_duty(self, rep: Representative, on: bool, now: datetime) -> bool:
+        """ON holds until OFF; OFF during a shift holds until that shift ends. False (and
+        still off duty) for a representative who texted STOP: no text could reach them."""
+        if on and self.opted_out(rep):
+            return False
         rep.on_duty = on
         rep.off_until = None if on else self.shift_end(rep, now)
+        return True
 
     def shift_end(self, rep: Representative, now: datetime) -> datetime | None:
         """When the shift the representative is in now ends (naive UTC), or None."""
@@ -169,11 +165,11 @@ class Roster:
         self._reps = None
         return rep, True
 
-    def remove(self, number: str) -> bool:
+    def remove(self, number: str, now: datetime) -> bool:
         rep = self.find(check_number(number))
         if rep is None:
             return False
-        self.end_chats_of(rep, None)
+        self.end_chats_of(rep, now)
         self.db.delete(rep)
         self._reps = None
         return True
@@ -265,7 +261,7 @@ class Roster:
     def end(self, chat: Chat, now: datetime) -> None:
         chat.status, chat.ended_at, chat.texter_encrypted = ENDED, now, None
 
-    def end_chats_of(self, rep: Representative, now: datetime | None) -> None:
+    def end_chats_of(self, rep: Representative, now: datetime) -> None:
         self.db.execute(update(Chat).where(Chat.rep_id == rep.id, Chat.status == ACTIVE)
                         .values(status=ENDED, ended_at=now, texter_encrypted=None))
 

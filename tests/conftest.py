@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 import uuid
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 from cryptography.fernet import Fernet
 from twilio.request_validator import RequestValidator
 
 from helpline import create_app
 from helpline.config import from_environment
+from helpline.migrate import upgrade
+from helpline.store import Store
 
 
 class _Reads(dict):
@@ -72,23 +76,73 @@ def postgres_available() -> bool:
         return False
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory) -> Path:
+    """A SQLite file migrated once per session by the app's own Store; each test gets a
+    copy of it, so no test pays for the migrations and no two tests share a database."""
+    path = tmp_path_factory.mktemp("migrated") / "helpline.sqlite3"
+    store = Store(f"sqlite:///{path}")
+    assert store.migrate()
+    store.engine.dispose()  # the last connection folds the WAL back into the file
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_admin():
+    if not postgres_available():
+        pytest.skip(f"PostgreSQL is not reachable at {PG_URL} (.ci/run starts it)")
+    admin = create_engine(PG_URL)
+    yield admin
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migration_sql(postgres_admin) -> str:
+    """The migrations run once per session by the app's own upgrade() into a schema of
+    their own, every statement that changes the schema recorded (its look-ups are not),
+    to be replayed into each test's fresh schema: the same schema, built in milliseconds."""
+    admin = postgres_admin
+    schema = f"migrated_{uuid.uuid4().hex[:12]}"
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    engine = create_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
+    recorded = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(("SELECT", "SHOW")):
+            assert not parameters, f"a migration statement with parameters: {statement}"
+            recorded.append(statement.strip())
+
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    return ";\n".join(recorded)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request, tmp_path):
     """Every app test runs on SQLite and on the machine's real PostgreSQL, each PostgreSQL
-    test in a schema of its own that is dropped afterwards."""
+    test in a schema of its own that is dropped afterwards. Both start migrated."""
     if request.param == "sqlite":
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite"), tmp_path / "helpline.sqlite3")
         yield f"sqlite:///{tmp_path}/helpline.sqlite3"
         return
-    if not postgres_available():
-        pytest.skip(f"PostgreSQL is not reachable at {PG_URL} (.ci/run starts it)")
+    admin = request.getfixturevalue("postgres_admin")
+    migration = request.getfixturevalue("migration_sql")
     schema = f"test_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(PG_URL)
     with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
+        conn.exec_driver_sql("SET LOCAL synchronous_commit TO off")  # need not survive a crash
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+        conn.exec_driver_sql(f"SET LOCAL search_path TO {schema}")
+        conn.exec_driver_sql(migration)  # one round trip
     yield f"{PG_URL}?options=-csearch_path%3D{schema}"
     with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+        conn.exec_driver_sql("SET LOCAL synchronous_commit TO off")
+        conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
 
 
 @pytest.fixture

@@ -452,7 +452,9 @@ def test_under_another_command_the_app_serves_nothing_and_keeps_the_error(tmp_pa
 @pytest.mark.skipif(not FLASK.exists(), reason="needs the project's .venv (make install)")
 @pytest.mark.parametrize("broken", [False, True])
 def test_the_real_command_with_dev_mode_and_no_env_file(tmp_path, copy, broken):
-    """As CI runs it: `HELPLINE_DEV_MODE=1 flask --app helpline check`, no .env, no secrets."""
+    """As CI runs it: `HELPLINE_DEV_MODE=1 flask --app helpline check`, no .env, no secrets;
+    the development secrets it generates go to an instance folder of the test's own, never
+    into the checkout."""
     if broken:
         copy.replace("flows/main.yaml", "goto: forms}", "goto: formz}")
     env = {k: v for k, v in os.environ.items()
@@ -461,11 +463,27 @@ def test_the_real_command_with_dev_mode_and_no_env_file(tmp_path, copy, broken):
                DATABASE_URL=f"sqlite:///{tmp_path}/cli.sqlite3",
                HELPLINE_SPOOL_PATH=f"{tmp_path}/spool.jsonl",
                HELPLINE_CONTENT_DIR=str(copy.content), HELPLINE_FLOWS_DIR=str(copy.flows))
-    result = subprocess.run([str(FLASK), "--app", "helpline", "check"], cwd=ROOT, env=env,
+    instance = tmp_path / "instance"
+    app = f"helpline:create_app(None, {str(instance)!r})"
+    result = subprocess.run([str(FLASK), "--app", app, "check"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=120)
+    assert (instance / "dev-secrets.json").exists()
     if broken:
         assert result.returncode == 1, result.stdout + result.stderr
         assert "unknown node 'formz'" in result.stdout
     else:
         assert result.returncode == 0, result.stdout + result.stderr
         assert "0 errors" in result.stdout
+
+
+@pytest.mark.parametrize("prefix", check.FACT_PREFIXES)
+def test_every_kind_of_fact_needs_a_source(copy, prefix):
+    """One entry of each fact prefix loses its sources (and any number that would be
+    flagged for its own reason): the fact rule names the prefix."""
+    from helpline.content import Content
+
+    entries = Content.load(copy.content, "en").languages["en"].entries
+    key, entry = next((k, e) for k, e in entries.items() if k.startswith(prefix) and e.sources)
+    copy.set_entry(f"content/en/{entry.file}", key, "A plain sentence.", sources=None)
+    found = only(copy.findings("error"), f"content/en/{entry.file}", key)
+    assert f"a fact without a source (its key starts with {prefix}" in found.message

@@ -212,10 +212,19 @@ def test_migrations_match_the_models(app):
     assert diff == [], "models changed without a migration: flask --app helpline db revision"
 
 
-def test_migrating_twice_is_harmless(app):
-    from helpline.migrate import upgrade
+def test_migrating_twice_is_harmless(app, twilio):
+    from alembic.script import ScriptDirectory
 
-    upgrade(app.extensions["helpline"].store.engine)
+    from helpline.migrate import MIGRATIONS, upgrade
+
+    twilio.text("ESPAÑOL")
+    engine = app.extensions["helpline"].store.engine
+    upgrade(engine)
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [head]
+        assert conn.execute(select(Contact.lang)).scalars().all() == ["es"]
+    assert "Elija un número" in twilio.text("menu")  # the conversation goes on where it was
 
 
 def test_a_whole_conversation_leaves_no_number_or_message_in_the_logs(make_app, caplog):

@@ -133,8 +133,10 @@ def test_nobody_on_duty_tells_the_coordinators_once_and_never_rings(app, standin
     [alert] = standin.requests
     assert alert["form"]["To"] == COORDINATOR and "nobody was on duty" in alert["form"]["Body"]
     assert CALLER not in alert["form"]["Body"] and "0188" not in alert["form"]["Body"]
-    reply = twiml(twilio.sms("0", TEXTER)).iter("Message")
-    assert [m.get("to") for m in reply] == [None]  # within the quiet period: no second alert
+    twilio.text("hi", TEXTER)
+    reply = list(twiml(twilio.sms("0", TEXTER)).iter("Message"))
+    assert "No one is free" in reply[0].text  # the texter asked for a person too...
+    assert [m.get("to") for m in reply] == [None]  # ...within the quiet period: no second alert
 
 
 def wait_for(condition, seconds=5):

@@ -155,7 +155,9 @@ def test_stop_words_opt_out_and_silence_follows(app, twilio, word):
 
 def test_stop_inside_a_sentence_is_not_an_opt_out(twilio):
     twilio.text("hi")
-    assert "opted out" not in twilio.text("I want to stop using")
+    reply = twilio.text("I want to stop using")
+    assert "opted out" not in reply and reply.startswith("Sorry, I didn't get that.")
+    assert "Reply with a number:" in twilio.text("menu")
 
 
 @pytest.mark.parametrize("word", ["START", "unstop", "Yes", "OPTIN"])
@@ -227,7 +229,8 @@ def test_crisis_on_the_very_first_text_comes_before_any_welcome(twilio):
 
 def test_crisis_words_match_whole_words_only(twilio):
     twilio.text("hi")
-    assert "911 now" not in twilio.text("good morning")
+    reply = twilio.text("good morning")
+    assert "911 now" not in reply and reply.startswith("Sorry, I didn't get that.")
 
 
 def test_overdose_and_suicide_together_get_both_answers(twilio):

@@ -83,8 +83,8 @@ def set_duty(helpline, db: Session, user: StaffUser, rep_id: int, on: bool, now:
     rep = db.get(Representative, rep_id, with_for_update=True)
     if rep is None:
         return False
-    helpline.roster(db).set_duty(rep, on, now)
-    audit(db, user, f"duty rep {rep_id} {'on' if on else 'off'}", now)
+    if helpline.roster(db).set_duty(rep, on, now):  # refused for one who texted STOP
+        audit(db, user, f"duty rep {rep_id} {'on' if on else 'off'}", now)
     return True
 
 
