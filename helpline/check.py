@@ -69,6 +69,7 @@ SMS_ERROR_SEGMENTS = 4      # more than this is an error
 SMS_WARNING_SEGMENTS = 2    # more than this is a warning
 WORDS_PER_SECOND = 2.5      # about 150 words a minute
 VOICE_WARNING_SECONDS = 30
+FRONT_END_SECONDS = 10
 
 MAIN_FLOW = "main.yaml"
 FACT_PREFIXES = ("facts.", "forms.", "treatment.", "safety.")
@@ -836,6 +837,27 @@ def for_ing_problem(phrase: str) -> str:
             "(\"To leave a message, press 1.\", not \"For leaving a message, press 1.\")")
 
 
+def check_front_end(project: Project, file: str, flow: Flow, codes) -> None:
+    """How long a caller listens before the first option, as the engine composes a call's
+    first answer; over FRONT_END_SECONDS is a warning (callers hang up on dead air)."""
+    engine = Engine(flow, project.content)
+    for code in codes:
+        turn = engine.handle(engine.new_state(code), Input("start"), VOICE, {})
+        options = [o for o in flow.nodes[flow.start[VOICE]].options if VOICE in o.channels]
+        if not options:
+            continue
+        first = project.content.text(code, flow.texts["option"], VOICE, digit=1,
+                                     label=project.content.text(code, options[0].label, VOICE))
+        seconds = seconds_until(turn.say, first)
+        if seconds is None:
+            continue
+        level = WARNING if seconds > FRONT_END_SECONDS else INFO
+        project.add(level, file, f"start.{VOICE}",
+                    f"in {project.lang_name(code)}, a caller hears the first option after about "
+                    f"{seconds:.1f} seconds (at 150 words a minute; aim for {FRONT_END_SECONDS} "
+                    "or less)")
+
+
 def check_voice_options(project: Project, flows: list[Flow]) -> None:
     """Menu options as a caller hears them: the option format around each label."""
     for code, lang in project.languages.items():
@@ -902,6 +924,7 @@ def run(content_dir, flows_dir, default: str = "en") -> list[Finding]:
                     if keys <= set(lang.entries)
                     and all(n in lang.words for n, _ in word_references(flow) if n)]
         check_sms_replies(project, file, flow, complete)
+        check_front_end(project, file, flow, complete)
     if not any(f.level == ERROR for f in project.findings):
         _check_as_the_app_loads(project, content_dir, flows_dir, default)
     return ordered(project.findings)

@@ -236,3 +236,15 @@ def test_bare_accept_takes_the_longest_waiting_among_those_offered(app, twilio):
 
 def test_bare_accept_when_nobody_waits_says_so(twilio):
     assert reply_of(sms(twilio, "ACCEPT", REP_A)) == "No texters are waiting."
+
+
+def test_purge_deletes_what_a_long_wait_kept(app, twilio):
+    from helpline.retention import purge
+
+    code = ask(twilio)
+    sms(twilio, STORY[0])
+    with app.extensions["helpline"].store.transaction() as db:
+        counts, _ = purge(db, timedelta(days=30), datetime.utcnow() + timedelta(days=31))
+    assert counts["chats"] == 1
+    with app.extensions["helpline"].store.transaction() as db:
+        assert db.execute(select(Chat).where(Chat.code == code)).first() is None
