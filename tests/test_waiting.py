@@ -212,6 +212,13 @@ def test_menu_after_the_few_minutes_goes_to_the_back_of_the_line(app, twilio):
     assert "You're number 2 in line." in reply_of(sms(twilio, STORY[0]))
 
 
+def test_help_while_waiting_is_answered_and_the_wait_goes_on(app, twilio):
+    code = ask(twilio)
+    msgs = sms(twilio, "HELP")
+    assert "988" in reply_of(msgs) and sent_to(msgs, REP_A) == []
+    assert chat_row(app, code).status == "waiting" and chat_row(app, code).kept_encrypted is None
+
+
 def test_crisis_words_while_waiting_are_answered_and_kept(twilio):
     code = ask(twilio)
     msgs = sms(twilio, "he took too much, i think it's an overdose")
