@@ -19,8 +19,9 @@ Errors (the command exits non-zero):
 
 Warnings: an SMS reply longer than 2 segments (the characters that forced UCS-2 are named);
 in what a caller hears, a web address, a symbol (``& / % # @ ( )`` ...) or a run of two or
-more digits ("911" may be read "nine hundred eleven"), or one piece longer than 30 seconds
-at 150 words a minute; a text giving a long number with no source; a fact no flow uses; a
+more digits ("911" may be read "nine hundred eleven"), a sentence beginning "For <verb>ing"
+("For leaving a message, press 1": nobody talks like that), also as a menu option is
+composed, or one piece longer than 30 seconds at 150 words a minute; a text giving a long number with no source; a fact no flow uses; a
 source without a ``url``; a word that picks two things in one menu; a file that is not read;
 a translation whose ``{placeholders}`` differ from the default language's, or one named
 ``{channel}``, ``{lang}`` or ``{key}``, which the code cannot fill in.
@@ -60,7 +61,7 @@ import yaml
 from . import content as content_module
 from .content import SPECIAL_FILES, Content, ContentError, Language, sms_segments
 from .engine import SMS, VOICE, Engine, Input
-from .flows import CARRIER_KEYWORDS, CHANNELS, ENGINE_TEXTS, Flow, FlowError, Node
+from .flows import CARRIER_KEYWORDS, CHANNELS, ENGINE_TEXTS, ENGINE_WORDS, Flow, FlowError, Node
 from .flows import _parse as parse_flow
 from .flows import load as load_main_flow
 from .textnorm import normalize
@@ -72,6 +73,7 @@ SMS_ERROR_SEGMENTS = 4      # more than this is an error
 SMS_WARNING_SEGMENTS = 2    # more than this is a warning
 WORDS_PER_SECOND = 2.5      # about 150 words a minute
 VOICE_WARNING_SECONDS = 30
+FRONT_END_SECONDS = 10
 
 MAIN_FLOW = "main.yaml"
 FACT_PREFIXES = ("facts.", "forms.", "treatment.", "safety.")
@@ -84,6 +86,7 @@ URL = re.compile(r"https?://\S+|www\.\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:gov|org|com|n
                  re.IGNORECASE)
 VOICE_SYMBOLS = "&/%#@()*+=<>|_~[]{}"
 DIGIT_RUN = re.compile(r"\d{2,}")
+FOR_ING = re.compile(r"(?:^|[.!?:]\s+)(For \w+ing)\b")
 NUMBER = re.compile(r"\d(?:[\d,.\-]*\d)?")
 LONG_DIGITS = re.compile(r"\d{3,}")
 SAMPLE_VALUE = "0000"   # stands in for a value the helpline fills in ({last4}, {position})
@@ -318,6 +321,7 @@ def word_references(flow: Flow) -> list[tuple[str, str]]:
                  for digit, code in node.choices]
     refs += [(c.words, f"commands.{c.name}.words") for c in flow.commands.values() if c.words]
     refs += [(k.words, f"crisis.kinds.{k.name}.words") for k in flow.crisis]
+    refs += [(name, "the engine's own word lists") for name in ENGINE_WORDS]
     return refs
 
 
@@ -819,6 +823,19 @@ def spoken_seconds(text: str) -> float:
     return len(PLACEHOLDER.sub("word", text).split()) / WORDS_PER_SECOND
 
 
+def seconds_until(spoken: list[str], text: str) -> float | None:
+    """Seconds of speech, at 150 words a minute, from the start of ``spoken`` (the Say
+    verbs of a TwiML answer, in order) until ``text`` has been said; None if it never is.
+    The front end of a call is timed so: answer to first option, target 10 seconds."""
+    words = 0
+    for said in spoken:
+        at = said.find(text)
+        if at >= 0:
+            return (words + len(said[:at + len(text)].split())) / WORDS_PER_SECOND
+        words += len(said.split())
+    return None
+
+
 def voice_problems(text: str) -> list[str]:
     """What a text-to-speech voice would read badly in ``text``."""
     plain = PLACEHOLDER.sub(" ", text)
@@ -838,7 +855,51 @@ def voice_problems(text: str) -> list[str]:
         spaced = " ".join(runs[0])
         problems.append(f"the number{'s' if len(runs) > 1 else ''} {', '.join(runs)} may be "
                         f"read as one big number: write the digits apart, like '{spaced}'")
+    problems += [for_ing_problem(m) for m in FOR_ING.findall(text)]
     return problems
+
+
+def for_ing_problem(phrase: str) -> str:
+    return (f"'{phrase} ...' is not how a person says it: write 'To <verb> ...' "
+            "(\"To leave a message, press 1.\", not \"For leaving a message, press 1.\")")
+
+
+def check_front_end(project: Project, file: str, flow: Flow, codes) -> None:
+    """How long a caller listens before the first option, as the engine composes a call's
+    first answer; over FRONT_END_SECONDS is a warning (callers hang up on dead air)."""
+    engine = Engine(flow, project.content)
+    for code in codes:
+        turn = engine.handle(engine.new_state(code), Input("start"), VOICE, {})
+        options = [o for o in flow.nodes[flow.start[VOICE]].options if VOICE in o.channels]
+        if not options:
+            continue
+        first = project.content.text(code, flow.texts["option"], VOICE, digit=1,
+                                     label=project.content.text(code, options[0].label, VOICE))
+        seconds = seconds_until(turn.say, first)
+        if seconds is None:
+            continue
+        level = WARNING if seconds > FRONT_END_SECONDS else INFO
+        project.add(level, file, f"start.{VOICE}",
+                    f"in {project.lang_name(code)}, a caller hears the first option after about "
+                    f"{seconds:.1f} seconds (at 150 words a minute; aim for {FRONT_END_SECONDS} "
+                    "or less)")
+
+
+def check_voice_options(project: Project, flows: list[Flow]) -> None:
+    """Menu options as a caller hears them: the option format around each label."""
+    for code, lang in project.languages.items():
+        for flow in flows:
+            role = flow.texts.get("option")
+            for node in flow.nodes.values():
+                options = [o for o in node.options if VOICE in o.channels]
+                for digit, option in enumerate(options, 1):
+                    if role not in lang.entries or option.label not in lang.entries:
+                        continue
+                    label = project.content.text(code, option.label, VOICE)
+                    heard = project.content.text(code, role, VOICE, digit=digit, label=label)
+                    for phrase in set(FOR_ING.findall(heard)) - set(FOR_ING.findall(label)):
+                        project.add(WARNING, project.entry_file(code, option.label), option.label,
+                                    f"a caller hears \"{heard}\": {for_ing_problem(phrase)}")
 
 
 def check_voice_entries(project: Project, used: set[str] | None) -> None:
@@ -880,6 +941,8 @@ def run(content_dir, flows_dir, default: str = "en") -> list[Finding]:
     if project.content is not None:
         check_sms_entries(project, (voice_used or set()) - sms_used)
     check_voice_entries(project, voice_used)
+    if project.content is not None:
+        check_voice_options(project, flows)
     for file, flow in project.flows.items():
         if not sound[file] or project.content is None:
             continue
@@ -888,6 +951,7 @@ def run(content_dir, flows_dir, default: str = "en") -> list[Finding]:
                     if keys <= set(lang.entries)
                     and all(n in lang.words for n, _ in word_references(flow) if n)]
         check_sms_replies(project, file, flow, complete)
+        check_front_end(project, file, flow, complete)
     if project.content is not None and all(sound.values()):
         check_unneeded_allowances(project)
     if not any(f.level == ERROR for f in project.findings):

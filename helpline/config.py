@@ -87,6 +87,7 @@ def from_environment(env, instance_path: str) -> dict:
         "HOLD_MUSIC_URL": env.get(
             "HOLD_MUSIC_URL", "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3"),
         "CHAT_WAIT_NOTICE_MINUTES": _number(env, "CHAT_WAIT_NOTICE_MINUTES", 10),
+        "PLACE_KEEP_MINUTES": _number(env, "PLACE_KEEP_MINUTES", 5),
         "HELPLINE_COORDINATORS": env.get("HELPLINE_COORDINATORS", ""),
         "COORDINATOR_ALERT_MINUTES": _number(env, "COORDINATOR_ALERT_MINUTES", 15),
         "LANGUAGE_FIRST_SECONDS": _number(env, "LANGUAGE_FIRST_SECONDS", 15),

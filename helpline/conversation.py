@@ -23,6 +23,7 @@ from .security import Vault, hash_number
 from .spool import Spool
 from .store import Chat, Event, Representative, Store, Voicemail, utcnow
 from .twilio_api import TwilioApi
+from .waiting import Kept
 
 log = logging.getLogger(__name__)
 KEYWORDS = ("stop", "start", "help")
@@ -45,6 +46,7 @@ class Helpline:
         self.api = TwilioApi(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"],
                              config["HELPLINE_NUMBER"], config["TWILIO_API_BASE"])
         self.callbacks = Callbacks(self.hash, self.vault, config["PIN_HOURS"])
+        self.kept = Kept(self.vault)
         self.coordinators = [n.strip() for n in config["HELPLINE_COORDINATORS"].split(",") if n.strip()]
         self.down_until = 0.0
 
@@ -164,11 +166,17 @@ class Helpline:
             if new:
                 self.record(db, SMS, ["contact"], now)
             chat = roster.open_chat_of_texter(number_hash)
+            if chat is None and self.engine.is_person(state.get("node")):
+                # the chat has ended (or the wait): back at the menu, where only an explicit
+                # ask reaches a person again
+                state = dict(state, node=self.engine.flow.home, step=0, trail=[], misses=0)
             if chat is not None and chat.status == ACTIVE:
                 turn = self._in_chat(roster, chat, state, body, context, now)
+            elif chat is not None:
+                turn = self._waiting(roster, chat, state, body, context, now)
             else:
                 turn = self.engine.handle(state, Input("text", body), SMS, context)
-                self._after_texter_turn(db, roster, turn, chat, number, number_hash, now)
+                self._after_texter_turn(db, roster, turn, number, number_hash, now)
             self.record(db, SMS, turn.events, now)
             self._offer_to_everyone(roster, turn, now)
             turn.state["turns"] = state.get("turns", 0) + 1
@@ -213,11 +221,15 @@ class Helpline:
         return "\n".join(self.content.text(code, "offline", channel)
                          for code in self.content.languages)
 
-    def _after_texter_turn(self, db, roster: Roster, turn: Turn, chat: Chat | None, number: str,
-                           number_hash: str, now: datetime) -> None:
-        opened = turn.action == "connect" and chat is None
-        if opened:
+    def _after_texter_turn(self, db, roster: Roster, turn: Turn, number: str, number_hash: str,
+                           now: datetime) -> None:
+        place = turn.state.get("place")
+        if place and (turn.action == "connect" or now >= datetime.fromisoformat(place["until"])):
+            del turn.state["place"]
+        if turn.action == "connect":
             chat = roster.open_chat(number_hash, number, turn.lang, now)
+            if place and now < datetime.fromisoformat(place["until"]):
+                chat.created_at = datetime.fromisoformat(place["since"])  # their place in line
             on_duty = roster.on_duty(now)
             speakers = [rep for rep in on_duty if turn.lang in rep.languages.split(",")]
             chat.offered_to_all = not speakers or len(speakers) == len(on_duty)
@@ -229,14 +241,61 @@ class Helpline:
                                           language=self.content.languages[turn.lang].name)
         if "unmet:staffed" in turn.events:
             self.alert_unstaffed(roster, turn, SMS, now)
-        if chat is None or chat.status != WAITING:
-            return
-        if "stop" in turn.events:
-            roster.end(chat, now)
-        elif (not opened and not chat.told_waiting
-              and now - chat.created_at >= timedelta(minutes=self.config["CHAT_WAIT_NOTICE_MINUTES"])):
+
+    def _waiting(self, roster: Roster, chat: Chat, state: dict, body: str, context: dict,
+                 now: datetime) -> Turn:
+        """A texter waiting for a person: what they write is for that person, kept for the
+        one who accepts and acknowledged once, with their place in line. Carrier keywords
+        and crisis words work as anywhere; LEAVE or MENU (the whole message) leave the line,
+        MENU keeping the place for PLACE_KEEP_MINUTES."""
+        probe = self.engine.handle(state, Input("text", body), SMS, context)
+        keyword = next((e for e in probe.events if e in KEYWORDS), None)
+        if keyword == "stop":
+            self._withdraw(roster, chat, probe, now)
+            return probe
+        if keyword:
+            return probe
+        crisis = any(e.startswith("crisis:") for e in probe.events)
+        lang = state["lang"]
+        if not crisis:
+            if self.engine.means(lang, body, "leave"):
+                return self._leave_line(roster, chat, state, context, now, keep_place=False)
+            if (self.engine.means(lang, body, "menu")
+                    or body.strip() in self.engine.flow.commands["menu"].digits):
+                return self._leave_line(roster, chat, state, context, now, keep_place=True)
+        turn = probe if crisis else Turn(state=state, listen=False)
+        if body.strip() and self.kept.add(chat, body) and not crisis:
+            turn.say.append(self.content.text(lang, "chat.kept", SMS))
+            if roster.texters_waiting() > 1:
+                turn.say.append(self.content.text(lang, "chat.place", SMS,
+                                                  position=roster.place_in_line(chat)))
+        if (not chat.told_waiting
+                and now - chat.created_at >= timedelta(minutes=self.config["CHAT_WAIT_NOTICE_MINUTES"])):
             chat.told_waiting = True
             turn.say.append(self.content.text(turn.lang, "chat.still_waiting", SMS))
+        return turn
+
+    def _leave_line(self, roster: Roster, chat: Chat, state: dict, context: dict, now: datetime,
+                    keep_place: bool) -> Turn:
+        """Back to the menu; the representatives offered the texter hear it was withdrawn.
+        With ``keep_place``, asking for a person again soon gets the same place in line."""
+        turn = self.engine.home(state, SMS, context)
+        minutes = self.config["PLACE_KEEP_MINUTES"]
+        if keep_place:
+            turn.state["place"] = {"since": chat.created_at.isoformat(),
+                                   "until": (now + timedelta(minutes=minutes)).isoformat()}
+        self._withdraw(roster, chat, turn, now)
+        key = "chat.left_keeping_place" if keep_place else "chat.left"
+        turn.say.insert(0, self.content.text(turn.lang, key, SMS, minutes=minutes))
+        turn.events.append("left_line")
+        return turn
+
+    def _withdraw(self, roster: Roster, chat: Chat, turn: Turn, now: datetime) -> None:
+        """A waiting texter no longer waits: what they wrote is forgotten, and whoever was
+        offered them is told, so nobody texts ACCEPT for someone who has gone."""
+        text = self.staff_text("rep.sms.withdrawn", code=chat.code)
+        turn.outbox.extend((n, text) for n in map(roster.number_of, roster.offered(chat, now)) if n)
+        roster.end(chat, now)
 
     def _offer_chat(self, roster: Roster, turn: Turn, chat: Chat, reps) -> None:
         language = self.content.languages[chat.lang].name
@@ -305,14 +364,14 @@ class Helpline:
         elif command in ("ACCEPT", "NEXT"):
             if chat is not None:
                 say(self.staff_text("rep.sms.busy", code=chat.code))
-            elif command == "NEXT":
-                target = roster.oldest_waiting()
+            elif command == "NEXT" or not argument:
+                target = roster.oldest_waiting(rep)
                 if target is None:
                     say(self.staff_text("rep.sms.next_none"))
                 else:
                     self._connect(roster, target, rep, turn, now)
             else:
-                target = roster.waiting_chat(argument) if argument else None
+                target = roster.waiting_chat(argument)
                 if target is None:
                     say(self.staff_text("rep.sms.unknown_code", code=argument))
                 elif not roster.accept(target, rep, now) and target.rep_id != rep.id:
@@ -340,6 +399,12 @@ class Helpline:
             roster.accept(chat, rep, now)
         self.record(roster.db, SMS, ["answered"], now, int((now - chat.created_at).total_seconds()))
         turn.say.append(self.staff_text("rep.sms.accepted", code=chat.code))
+        kept = self.kept.take(chat)
+        rep_number = roster.number_of(rep)
+        if kept and rep_number:
+            turn.say.append(self.staff_text("rep.sms.kept", code=chat.code))
+            turn.outbox.extend((rep_number, self.staff_text("rep.sms.relay", code=chat.code, body=body))
+                               for body in kept)
         texter = roster.texter_number(chat)
         if texter:
             turn.outbox.append((texter, self.content.text(chat.lang, "chat.connected", SMS)))

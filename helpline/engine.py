@@ -13,6 +13,7 @@ from .textnorm import contains_phrase, normalize
 
 SMS, VOICE = "sms", "voice"
 KEY_INPUTS = set("0123456789*#")
+SMALL_TALK_WORDS = 8
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,9 @@ class Turn:
     outbox: list[tuple[str, str]] = field(default_factory=list)
     ring: list[tuple[int, str]] = field(default_factory=list)
     ring_seconds: int | None = None
+    # say[i] -> language, for a text in another language than the turn's (a language offer,
+    # spoken in that language's own voice).
+    langs: dict[int, str] = field(default_factory=dict)
 
     @property
     def lang(self) -> str:
@@ -79,6 +83,22 @@ class Engine:
             state["node"] = None
         return _Step(self, state, channel, context or {}).run(inp)
 
+    def home(self, state: dict, channel: str, context: dict | None = None) -> Turn:
+        """The main menu shown, for a texter leaving the line for a person."""
+        state = dict(state, trail=[], misses=0)
+        return _Step(self, state, channel, context or {}).goto(self.flow.home)
+
+    def is_person(self, node_id: str | None) -> bool:
+        node = self.flow.nodes.get(node_id) if node_id else None
+        return node is not None and node.type == "person"
+
+    def means(self, lang: str, raw: str, words: str) -> bool:
+        """The whole message is one of the phrases of a word list (of the texter's language
+        or any other): "MENU" means menu, "my brother can't find the menu" does not."""
+        text = normalize(raw)
+        codes = [lang] + [c for c in self.content.languages if c != lang]
+        return bool(text) and any(text in self.content.words(c, words) for c in codes)
+
 
 class _Step:
     """One turn's working space: the state being changed and what is said."""
@@ -91,6 +111,7 @@ class _Step:
         self.channel = channel
         self.turn = Turn(state=state)
         self.came_from = state.get("node")
+        self.welcomed = False
 
     # -- saying things -------------------------------------------------------------------
     def text(self, key: str, **values) -> str:
@@ -102,6 +123,12 @@ class _Step:
 
     def say_role(self, role: str, **values) -> None:
         self.say(self.flow.texts[role], **values)
+
+    def welcome(self) -> None:
+        """On the phone the welcome stands in for the next menu's heading, so the first
+        option is heard sooner."""
+        self.say_role("welcome")
+        self.welcomed = True
 
     def words(self, name: str | None) -> tuple[str, ...]:
         return self.e.content.words(self.state["lang"], name) if name else ()
@@ -131,12 +158,11 @@ class _Step:
             self.state["lang"] = code
             self.turn.events.append(f"language:{code}")
             self.state["trail"] = []
-            self.say_role("welcome")
+            self.welcome()
             return self.goto(self.flow.home)
 
         if self.state["node"] is None:
-            if self.channel == SMS:
-                self.say_role("welcome")
+            self.welcome()
             return self.goto(self.flow.start[self.channel])
 
         node = self.flow.nodes[self.state["node"]]
@@ -195,13 +221,18 @@ class _Step:
             picked = self.by_digit(node, key)
         elif inp.kind == "digits":
             picked = None
+        elif self.short(text) and self.has_words(text, "thanks"):
+            picked = self.by_words(node, self.without(text, "thanks"))
+            if picked is None:
+                return self.thanks(node)
         else:
             picked = self.by_words(node, text)
-        if node.type == "language" and picked not in (None, ("command", "person")) \
-                and picked[0] != "language":
-            picked = None
         if picked is None:
-            return self.goto(node.then) if node.type == "language" else self.miss(node)
+            if self.short(text) and self.has_words(text, "greeting"):
+                self.state.update(misses=0, trail=[])
+                self.welcome()
+                return self.goto(self.flow.home)
+            return self.miss(node)
         self.state["misses"] = 0
         what, value = picked
         if what == "option":
@@ -209,10 +240,35 @@ class _Step:
             self.turn.events.append(f"choice:{value.goto}")
             return self.goto(value.goto)
         if what == "language":
-            self.state["lang"] = value
+            self.state.update(lang=value, trail=[])
             self.turn.events.append(f"language:{value}")
-            return self.goto(node.then)
+            self.welcome()
+            return self.goto(self.flow.home)
         return self.command(node, value)
+
+    @staticmethod
+    def short(text: str) -> bool:
+        return bool(text) and len(text.split()) <= SMALL_TALK_WORDS
+
+    def has_words(self, text: str, name: str) -> bool:
+        return any(contains_phrase(text, w) for w in self.words(name))
+
+    def without(self, text: str, name: str) -> str:
+        """``text`` with the phrases of a word list taken out, longest first."""
+        text = f" {text} "
+        for phrase in sorted(self.words(name), key=len, reverse=True):
+            text = text.replace(f" {phrase} ", " ")
+        return text.strip()
+
+    def thanks(self, node: Node) -> Turn:
+        """A short thank-you or goodbye ("thanks for the help") that asks for nothing else
+        gets a kind close: never "didn't get that", never a person asked for by its "help"."""
+        self.state["misses"] = 0
+        self.turn.events.append("thanks")
+        self.say_role("thanks")
+        if self.channel == VOICE:
+            return self.goto(node.id, self.state["step"])
+        return self.turn
 
     def options(self, node: Node):
         return [o for o in node.options if self.channel in o.channels]
@@ -237,8 +293,6 @@ class _Step:
         candidates: list[tuple[str, tuple, tuple[str, ...]]] = []
         for option in self.options(node):
             candidates.append((f"option:{option.goto}", ("option", option), self.words(option.words)))
-        for _, code in node.choices:
-            candidates.append((f"language:{code}", ("language", code), self.words(f"language.{code}")))
         for cmd in self.flow.commands.values():
             target = f"option:{cmd.goto}" if cmd.goto else f"command:{cmd.name}"
             candidates.append((target, ("command", cmd.name), self.words(cmd.words)))
@@ -299,8 +353,10 @@ class _Step:
             self.say_role("series_more" if more else "series_last",
                           n=step + 1, total=len(node.pieces))
         else:
-            if node.text:
+            if node.text and not (self.welcomed and self.channel == VOICE):
                 self.say(node.text)
+            if self.channel == VOICE:
+                self.offer_languages(node)
             lines = [self.text(self.flow.texts["option"], digit=i, label=self.text(o.label))
                      for i, o in enumerate(self.options(node), start=1)]
             if lines:
@@ -311,6 +367,14 @@ class _Step:
                 self.turn.events.append("handoff")
         self.turn.hints = self.hints(node)
         return self.turn
+
+    def offer_languages(self, node: Node) -> None:
+        """A node's language keys, each offered in its own language (and voice)."""
+        for digit, code in node.choices:
+            if code != self.state["lang"]:
+                self.turn.langs[len(self.turn.say)] = code
+                self.turn.say.append(self.e.content.text(
+                    code, self.flow.texts["language_offer"], self.channel, digit=digit))
 
     def hints(self, node: Node) -> tuple[str, ...]:
         """What a speech recognizer should listen for at this node, as written in content."""

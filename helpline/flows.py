@@ -6,9 +6,11 @@ A flow names nodes and the content keys they show; it never holds wording. Node 
   optional ``footer``; a menu with no options is a plain prompt.
 - ``series``: ``pieces`` read one at a time, NEXT/MORE continues, then ``then`` (or back).
 - ``person``: where "talk to a person" leads.
-- ``language``: the call's first prompt, offering ``choices`` of language by digit or word.
 
-Any node may set ``silence``: where a voice caller who says nothing goes, without a miss.
+Any node may set ``silence``: where a voice caller who says nothing goes, without a miss,
+and ``choices``: keys that switch the language (``"8": es``), each offered to a caller in its
+own language and voice. A language key is a key nowhere else, so no key means one thing in
+one prompt and another in the next.
 """
 from __future__ import annotations
 
@@ -21,10 +23,12 @@ CHANNELS = ("sms", "voice")
 
 from .content import Content, ContentError, safe_load
 
-NODE_TYPES = {"menu", "series", "person", "language"}
+NODE_TYPES = {"menu", "series", "person"}
 ACTIONS = {"connect", "record", "callback", "hangup"}
 ENGINE_TEXTS = {"welcome", "option", "didnt_get", "offer_person", "series_more", "series_last",
-                "stop", "start", "help"}
+                "stop", "start", "help", "thanks", "language_offer"}
+# Word lists the code itself reads: small talk, and leaving the line for a person.
+ENGINE_WORDS = ("greeting", "thanks", "leave")
 CARRIER_KEYWORDS = {"stop", "start", "help"}
 COMMANDS = {"person", "menu", "back", "repeat", "next", "sources"}
 
@@ -116,6 +120,12 @@ class Flow:
             for _, code in node.choices:
                 if code not in content.languages:
                     raise FlowError(f"{where}: nodes.{node.id}: no content for language '{code}'")
+        taken = self.keys_taken()
+        for node in self.nodes.values():
+            for digit, code in node.choices:
+                if digit in taken:
+                    raise FlowError(f"{where}: nodes.{node.id}.choices: key {digit} for '{code}' "
+                                    f"is also {taken[digit]}; pick a key no prompt uses")
         missing = ENGINE_TEXTS - set(self.texts)
         if missing:
             raise FlowError(f"{where}: texts: missing {sorted(missing)}")
@@ -137,6 +147,14 @@ class Flow:
                     raise FlowError(
                         f"{where}: {user}: words '{name}' missing in content/{code}/words.yaml")
 
+    def keys_taken(self) -> dict[str, str]:
+        """Keys that mean something besides a language: options and commands."""
+        taken = {d: f"the command '{c.name}'" for c in self.commands.values() for d in c.digits}
+        for node in self.nodes.values():
+            for i in range(1, len(node.options) + 1):
+                taken.setdefault(str(i), f"an option in '{node.id}'")
+        return taken
+
     def _need_node(self, where: str, node_id: str | None) -> None:
         if node_id not in self.nodes:
             raise FlowError(f"{where}: unknown node '{node_id}'")
@@ -151,6 +169,7 @@ class Flow:
         names = [(o.words, f"nodes.{n.id}") for n in self.nodes.values() for o in n.options]
         names += [(c.words, f"commands.{c.name}") for c in self.commands.values() if c.words]
         names += [(k.words, f"crisis.{k.name}") for k in self.crisis]
+        names += [(name, "the engine") for name in ENGINE_WORDS]
         return names
 
 
@@ -190,8 +209,6 @@ def _parse(file: str, raw: dict) -> Flow:
         if kind == "series" and not spec.get("pieces"):
             raise FlowError(f"{file}: {where}: a series needs 'pieces'")
         choices = tuple((str(d), str(code)) for d, code in (spec.get("choices") or {}).items())
-        if kind == "language" and not spec.get("then"):
-            raise FlowError(f"{file}: {where}: a language node needs 'then'")
         nodes[str(node_id)] = Node(
             id=str(node_id), type=kind, text=spec.get("text"), footer=spec.get("footer"),
             options=options, pieces=tuple(spec.get("pieces") or ()), then=spec.get("then"),

@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from .hours import DAYS, Hours, HoursError, Window, parse_time
@@ -247,9 +247,27 @@ class Roster:
         return self.db.execute(select(Chat).where(Chat.code == code, Chat.status.in_((WAITING, ACTIVE)))
                                .with_for_update()).scalars().first()
 
-    def oldest_waiting(self) -> Chat | None:
-        return self.db.execute(select(Chat).where(Chat.status == WAITING).order_by(Chat.created_at, Chat.id)
-                               .with_for_update(skip_locked=True)).scalars().first()
+    def oldest_waiting(self, rep: Representative) -> Chat | None:
+        """The texter who has waited longest among those offered to this representative:
+        offered to everyone, or in a language they speak."""
+        speaks = [c for c in rep.languages.split(",") if c]
+        return self.db.execute(select(Chat).where(
+            Chat.status == WAITING, or_(Chat.offered_to_all.is_(True), Chat.lang.in_(speaks)))
+            .order_by(Chat.created_at, Chat.id).with_for_update(skip_locked=True)).scalars().first()
+
+    def place_in_line(self, chat: Chat) -> int:
+        """1 for the texter who has waited longest."""
+        return self.db.execute(select(func.count()).select_from(Chat).where(
+            Chat.status == WAITING, or_(Chat.created_at < chat.created_at,
+                                        and_(Chat.created_at == chat.created_at, Chat.id <= chat.id))
+        )).scalar_one()
+
+    def offered(self, chat: Chat, now: datetime) -> list[Representative]:
+        """Who on duty was offered this waiting texter."""
+        on_duty = self.on_duty(now)
+        if chat.offered_to_all:
+            return on_duty
+        return [rep for rep in on_duty if chat.lang in rep.languages.split(",")]
 
     def accept(self, chat: Chat, rep: Representative, now: datetime) -> bool:
         """First accept wins: the row is locked, and a chat no longer waiting is refused."""
@@ -259,11 +277,13 @@ class Roster:
         return True
 
     def end(self, chat: Chat, now: datetime) -> None:
-        chat.status, chat.ended_at, chat.texter_encrypted = ENDED, now, None
+        chat.status, chat.ended_at = ENDED, now
+        chat.texter_encrypted = chat.kept_encrypted = None
 
     def end_chats_of(self, rep: Representative, now: datetime) -> None:
         self.db.execute(update(Chat).where(Chat.rep_id == rep.id, Chat.status == ACTIVE)
-                        .values(status=ENDED, ended_at=now, texter_encrypted=None))
+                        .values(status=ENDED, ended_at=now, texter_encrypted=None,
+                                kept_encrypted=None))
 
     def texter_number(self, chat: Chat) -> str | None:
         return self.vault.decrypt(chat.texter_encrypted) if chat.texter_encrypted else None

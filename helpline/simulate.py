@@ -12,6 +12,10 @@ The app is built again by ``create_app`` with the same settings but a throwaway 
 signing token of its own and no Twilio account, so nothing real is touched and nothing can
 be sent. It needs no secrets: without them the app it copies was built on made-up ones. The per-number rate limit is off: a script sends lines faster than anyone types.
 
+SMS input: a line is a text from the texter; a line ``+15555550901: ACCEPT`` is a text from
+that number instead, so a representative's side (``--representative``) can be played in the
+same conversation: the waiting, the chat and what follows it.
+
 Voice input: a key (``1``, ``0``, ``*``, ``#``; ``12`` presses 1 then 2), ``say: words`` to
 speak, an empty line for silence; ``answer`` when the call rings representatives or waits
 in line, to have the first one take it.
@@ -19,6 +23,7 @@ in line, to have the first one take it.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import shutil
 import tempfile
@@ -39,6 +44,7 @@ KEYS = set("0123456789*#")
 SPEECH_CONFIDENCE = "0.95"
 ANSWER = "answer"
 MAX_REDIRECTS = 10
+FROM_LINE = re.compile(r"^(\+[1-9]\d{6,14}):\s?(.*)$")
 
 
 class SimulateError(Exception):
@@ -125,8 +131,10 @@ class Texter:
         pass
 
     def send(self, line: str) -> None:
+        sender = FROM_LINE.match(line)
+        number, line = (sender[1], sender[2]) if sender else (self.number, line)
         root = self.twilio.post("/sms", {
-            "From": self.number, "To": self.twilio.number, "Body": line, "NumMedia": "0",
+            "From": number, "To": self.twilio.number, "Body": line, "NumMedia": "0",
             "MessageSid": "SM" + secrets.token_hex(16)})
         messages = list(root.iter("Message"))
         if not messages:
@@ -398,7 +406,8 @@ def keyboard_lines(prompt: str = "> "):
 
 def banner(channel: str, number: str, lang: str) -> str:
     if channel == "sms":
-        return (f"Texting the helpline from {number} ({lang}). Type a message and press Enter; "
+        return (f"Texting the helpline from {number} ({lang}). Type a message and press Enter "
+                "('+NUMBER: text' texts from another number, such as a representative's); "
                 "Ctrl-D ends.")
     return (f"Calling the helpline from {number} ({lang}). Type a key (1, 0, *, #), "
             "'say: words' to speak, or an empty line for silence; Ctrl-D hangs up.")

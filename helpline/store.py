@@ -94,7 +94,8 @@ class Shift(Base):
 
 class Chat(Base):
     """A texter relayed to a representative. The texter's number is kept encrypted only
-    while the chat is open; the texts themselves are never kept, only counts and times."""
+    while the chat is open; the texts relayed are never kept, only counts and times. What
+    the texter wrote while waiting is kept encrypted until accepted (:mod:`helpline.waiting`)."""
 
     __tablename__ = "chats"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -112,6 +113,7 @@ class Chat(Base):
     told_waiting: Mapped[bool] = mapped_column(Boolean, default=False)
     # Offered to representatives who speak the texter's language first; everyone after.
     offered_to_all: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
+    kept_encrypted: Mapped[str | None] = mapped_column(Text)
 
 
 class Voicemail(Base):

@@ -51,15 +51,20 @@ class Speaker:
             target.say(text, voice=self.voice, language=self.locale)
 
 
+def speak(target, turn: Turn) -> None:
+    """A turn's texts, each in its own language's voice (a language offer is in its own)."""
+    for i, text in enumerate(turn.say):
+        Speaker(turn.langs.get(i, turn.lang)).say(target, [text])
+
+
 def render(turn: Turn) -> VoiceResponse:
     config = current_app.config
     response = VoiceResponse()
     if turn.action == "offline":
         return offline(turn)
-    speaker = Speaker(turn.lang)
     step = turn.state.get("turns")
     if turn.action == "connect":
-        speaker.say(response, turn.say)
+        speak(response, turn)
         dial = response.dial(action=url_for("voice.dial_status", s=step), method="POST",
                              caller_id=helpline_number(),
                              timeout=turn.ring_seconds or config["DIAL_TIMEOUT"])
@@ -68,21 +73,21 @@ def render(turn: Turn) -> VoiceResponse:
                                             call=request.form.get("CallSid", "")),
                         method="POST")
     elif turn.action == "enqueue":
-        speaker.say(response, turn.say)
+        speak(response, turn)
         response.enqueue(QUEUE, wait_url=url_for("voice.queue_wait"), wait_url_method="POST",
                          action=url_for("voice.queue_left", s=step), method="POST")
     elif turn.action == "record":
-        speaker.say(response, turn.say)
+        speak(response, turn)
         response.record(action=url_for("voice.recorded", s=step), method="POST",
                         max_length=VOICEMAIL_SECONDS, finish_on_key="#", play_beep=True, timeout=10)
         response.redirect(url_for("voice.step", s=step), method="POST")  # nothing recorded
     elif turn.action == "hangup":
-        speaker.say(response, turn.say)
+        speak(response, turn)
         response.hangup()
     elif turn.action == "rep_menu":
         gather = response.gather(input="dtmf", num_digits=1, action=url_for("voice.rep_take"),
                                  method="POST", timeout=config["GATHER_TIMEOUT"])
-        speaker.say(gather, turn.say)
+        speak(gather, turn)
         response.hangup()
     elif turn.action == "take_queue":
         response.dial(action=url_for("voice.rep_after"), method="POST").queue(QUEUE)
@@ -90,10 +95,10 @@ def render(turn: Turn) -> VoiceResponse:
         gather = response.gather(input="dtmf", num_digits=6, finish_on_key="#", method="POST",
                                  action=url_for("voice.rep_pin", tries=turn.state["tries"]),
                                  timeout=config["GATHER_TIMEOUT"] + 4)
-        speaker.say(gather, turn.say)
+        speak(gather, turn)
         response.hangup()
     elif turn.action == "dialback":
-        speaker.say(response, turn.say)
+        speak(response, turn)
         callback_id, number = turn.ring[0]
         dial = response.dial(action=url_for("voice.dialback_done", cb=callback_id), method="POST",
                              caller_id=helpline_number(), timeout=30)
@@ -103,9 +108,9 @@ def render(turn: Turn) -> VoiceResponse:
         gather = response.gather(
             input="dtmf speech", action=url_for("voice.step", s=step), method="POST", num_digits=1,
             timeout=config["GATHER_TIMEOUT"], speech_timeout="auto", finish_on_key="",
-            action_on_empty_result=True, language=speaker.locale,
+            action_on_empty_result=True, language=helpline().content.locale(turn.lang),
             hints=", ".join(turn.hints) or None)
-        speaker.say(gather, turn.say)
+        speak(gather, turn)
         response.redirect(url_for("voice.step", s=step), method="POST")
     return response
 

@@ -487,3 +487,35 @@ def test_every_kind_of_fact_needs_a_source(copy, prefix):
     copy.set_entry(f"content/en/{entry.file}", key, "A plain sentence.", sources=None)
     found = only(copy.findings("error"), f"content/en/{entry.file}", key)
     assert f"a fact without a source (its key starts with {prefix}" in found.message
+
+
+# -- language keys and wording read aloud ------------------------------------------------------------
+
+def test_a_language_key_that_is_also_an_option_is_refused(copy):
+    copy.replace("flows/main.yaml", '"8": es', '"2": es')
+    found = copy.findings("error")
+    assert any("key 2 for 'es' is also an option" in f.message for f in found), found
+
+
+def test_a_language_key_that_is_also_a_command_is_refused(copy):
+    copy.replace("flows/main.yaml", '"8": es', '"*": es')
+    found = copy.findings("error")
+    assert any("key * for 'es' is also the command 'repeat'" in f.message for f in found), found
+
+
+def test_voice_prompts_beginning_for_verbing_are_flagged(copy):
+    copy.replace("content/en/safety.yaml", 'voice: "To leave a message"', 'voice: "For leaving a message"')
+    found = only(copy.findings("warning"), "content/en/safety.yaml", "option.voicemail", "For leaving")
+    assert "To leave a message, press 1." in found.message
+
+
+def test_an_option_composed_as_for_verbing_is_flagged(copy):
+    copy.replace("content/en/menus.yaml", 'voice: "{label}, press {digit}."', 'voice: "For {label}, press {digit}."')
+    copy.replace("content/en/safety.yaml", 'voice: "To leave a message"', 'voice: "leaving a message"')
+    found = only(copy.findings("warning"), "content/en/safety.yaml", "option.voicemail", "For leaving")
+    assert 'a caller hears "For leaving a message, press 1."' in found.message
+
+
+def test_shipped_voice_prompts_do_not_begin_for_verbing():
+    assert not [f for f in check.run(ROOT / "content", ROOT / "flows", "en")
+                if "is not how a person says it" in f.message]

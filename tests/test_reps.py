@@ -266,7 +266,7 @@ def test_whisper_asks_the_representative_to_press_1(twilio):
 
 def test_whisper_tells_the_callers_language(twilio):
     call(twilio)
-    call(twilio, "/voice/step", Digits="2")
+    call(twilio, "/voice/step", Digits="8")
     root = call(twilio, "/voice/step", Digits="0")
     url = next(root.iter("Number")).get("url")
     spoken = " ".join(s.text for s in twiml(twilio.post(url, {"CallSid": "CA2"})).iter("Say"))
@@ -309,7 +309,7 @@ def test_unanswered_dial_offers_voicemail_and_callback(twilio, status):
     root = call(twilio, "/voice/dial-status", DialCallStatus=status)
     spoken = " ".join(s.text for s in root.iter("Say"))
     assert "No one is free" in spoken and "9 8 8" in spoken and "1 8 0 0, 6 6 2, 4 3 5 7" in spoken
-    assert "For leaving a message, press 1." in spoken
+    assert "To leave a message, press 1." in spoken
     assert root.find("Gather") is not None and root.find("Hangup") is None
 
 
@@ -401,7 +401,7 @@ def test_everyone_busy_puts_the_caller_in_the_queue(app, twilio):
     assert gather.find("Play").text.startswith("http")
     assert list(twiml(twilio.post("/voice/queue/key", {"CallSid": SID, "Digits": "1"})))[0].tag == "Leave"
     left = call(twilio, "/voice/queue/left", QueueResult="leave")
-    assert "For leaving a message, press 1." in " ".join(s.text for s in left.iter("Say"))
+    assert "To leave a message, press 1." in " ".join(s.text for s in left.iter("Say"))
 
 
 def test_hold_music_is_configurable(make_app):

@@ -299,7 +299,7 @@ def test_a_spanish_caller_rings_spanish_speakers_first_then_everyone(app):
     twilio = Twilio(app.test_client())
     sid = "CA" + "e" * 32
     twilio.post("/voice", {"CallSid": sid, "From": CALLER, "To": HELPLINE})
-    twilio.post("/voice/step", {"CallSid": sid, "From": CALLER, "Digits": "2"})
+    twilio.post("/voice/step", {"CallSid": sid, "From": CALLER, "Digits": "8"})
     root = twiml(twilio.post("/voice/step", {"CallSid": sid, "From": CALLER, "Digits": "0"}))
     dial = root.find("Dial")
     assert [n.text for n in dial.findall("Number")] == [REP_B]

@@ -102,32 +102,47 @@ def test_a_texter_and_a_representative_share_a_database(app, tmp_path):
     assert "to +15555550142:\nHello, I'm here.\n" in rep
 
 
+def test_one_script_plays_a_waiting_texter_the_representative_and_after_the_chat(app):
+    out = simulate(app, "sms", "--representative", REP, script=(
+        "hi\n0\nmy brother has been using\nI don't know what to do\n"
+        f"{REP}: ACCEPT\n{REP}: I'm here.\n{REP}: DONE\nthanks, bye\nhi\n"))
+    assert "> my brother has been using\nThank you. I'll pass what you write on" in out
+    assert "> I don't know what to do\n[no reply]" in out
+    assert (f"to {REP}:\n#" in out and ": my brother has been using\n" in out
+            and ": I don't know what to do\n" in out)
+    assert f"> {REP}: I'm here.\nto +15555550142:\nI'm here.\n" in out
+    assert "> thanks, bye\nYou're welcome." in out
+    assert out.count("wants a person") == 1
+    assert "Sorry" not in out
+
+
 # -- voice ---------------------------------------------------------------------------------------
 
 def test_voice_in_english_keys_speech_and_silence(app):
-    out = simulate(app, "voice", script="1\n3\n\nsay: medication\n#\n")
+    out = simulate(app, "voice", script="9\n3\n\nsay: medication\n#\n")
     assert out.startswith("(call from +15555550142 connected)\n[voice Polly.Joanna, en-US]\n"
-                          "Say: Thanks for calling the heroin and opioid helpline.")
+                          "Say: Welcome to the heroin and opioid helpline.")
     assert "Gather: waits 6 s for 1 key or speech (en-US)" in out
-    assert "> 1\nSay: Main menu.\nSay: For facts about heroin and addiction, press 1." in out
+    assert "[voice Polly.Lupe, es-US]\nSay: Para español, oprima 8.\n[voice Polly.Joanna, en-US]\n" in out
+    assert "> 9\nSay: Main menu.\n" in out and "Say: For facts about heroin, press 1." in out
     assert "> \nSay: Sorry, I didn't get that." in out
     assert "> say: medication\nSay: Medication assisted treatment combines a medicine" in out
     assert out.rstrip().endswith("(the caller hangs up)")
 
 
-def test_voice_in_spanish_by_pressing_2_and_by_lang(app):
-    pressed = simulate(app, "voice", script="2\n")
-    assert "> 2\n[voice Polly.Lupe, es-US]\nSay: Menú principal." in pressed
+def test_voice_in_spanish_by_pressing_8_and_by_lang(app):
+    pressed = simulate(app, "voice", script="8\n")
+    assert "> 8\n[voice Polly.Lupe, es-US]\nSay: Línea de ayuda sobre heroína" in pressed
     started = simulate(app, "voice", "--lang", "es", script="\n1\n")
-    assert "[voice Polly.Lupe, es-US]\nSay: Gracias por llamar" in started
+    assert "[voice Polly.Lupe, es-US]\nSay: Línea de ayuda sobre heroína" in started
     assert "Gather: waits 6 s for 1 key or speech (es-US)" in started
     first_fact = app.extensions["helpline"].content.text("es", "facts.one_use", "voice")
     assert f"> 1\nSay: {first_fact}\n" in started
 
 
 def test_several_keys_on_one_line_are_pressed_one_after_another(app):
-    out = simulate(app, "voice", script="13\n")
-    assert "(presses 1)" in out and "(presses 3)" in out
+    out = simulate(app, "voice", script="93\n")
+    assert "(presses 9)" in out and "(presses 3)" in out
     assert "Say: Treatment works, and there is more than one kind." in out
 
 

@@ -66,28 +66,22 @@ def assert_listening(call: Call, locale="en-US", voice="Polly.Joanna"):
     assert gather.get("language") == locale
     assert int(gather.get("timeout")) >= 3
     assert gather.get("hints")
-    for say in call.says():
-        assert say.get("language") == locale and say.get("voice") == voice
+    says = call.says()
+    for say in says:
+        if say.get("language") == locale:
+            assert say.get("voice") == voice
+    offers = [s for s in says if s.get("language") != locale]
+    assert len(offers) <= 1 and all(s.get("voice") for s in offers)  # another language's key
     assert call.last.find("Hangup") is None
     redirect = call.last.find("Redirect")
     assert redirect is not None and redirect.text == call.action()
 
 
-def test_welcome_is_short_with_911_and_spanish_offer(call):
-    spoken = call.start()
-    assert "hang up and dial 9 1 1" in spoken
-    assert "Para español, oprima 2" in spoken
-    assert len(spoken.split()) / 2.5 < 10  # under ten seconds at a calm pace
-    assert_listening(call)
-
-
 def test_main_menu_by_keypad(call):
-    call.start()
-    spoken = call.silence()
-    assert "For facts about heroin and addiction, press 1." in spoken
+    spoken = call.start()
+    assert "For facts about heroin, press 1." in spoken
     assert "Press 0 at any time to talk with a person." in spoken
     assert_listening(call)
-    assert "espanol" not in call.gather().get("hints")
 
 
 WALK = [
@@ -105,7 +99,6 @@ WALK = [
 
 def test_whole_menu_tree_by_keypad(call):
     call.start()
-    call.press("1")  # at the welcome, any key but 2 goes on in English
     for digit, expected in WALK:
         spoken = call.press(digit)
         assert expected in spoken, (digit, spoken)
@@ -114,7 +107,6 @@ def test_whole_menu_tree_by_keypad(call):
 
 def test_whole_menu_tree_by_speech(call):
     call.start()
-    call.silence()
     assert "Can one use" in call.say("facts")
     assert "Can one use" in call.say("repeat please")
     assert "physically dependent" in call.say("next")
@@ -131,19 +123,18 @@ def test_whole_menu_tree_by_speech(call):
 def test_zero_reaches_the_person_step_from_every_menu(call):
     for path in [[], ["1"], ["3"], ["3", "2"], ["5", "1"]]:
         call.start()
-        call.silence()
         call.press("9")
         for digit in path:
             call.press(digit)
         spoken = call.press("0")  # nobody on duty: national numbers and voicemail / callback
         assert "1 8 0 0, 6 6 2, 4 3 5 7" in spoken and "9 8 8" in spoken, spoken
-        assert "For leaving a message, press 1." in spoken
+        assert "To leave a message, press 1." in spoken
         assert_listening(call)
 
 
 def test_spanish_by_keypad_whole_menu_in_spanish(call):
     call.start()
-    spoken = call.press("2")
+    spoken = call.press("8")
     assert_listening(call, "es-US", "Polly.Lupe")
     assert "Oprima 0" in spoken or "oprima 0" in spoken
     spoken = call.press("1")
@@ -165,15 +156,23 @@ def test_spanish_by_speech(call):
 
 def test_english_speech_switches_back(call):
     call.start()
-    call.press("2")
+    call.press("8")
     call.say("English")
     assert_listening(call)
-    assert "Main menu." in call.spoken()
+    assert "For facts about heroin, press 1." in call.spoken()
+
+
+def test_english_key_offered_to_spanish_callers_in_the_english_voice(call):
+    call.start()
+    call.press("8")
+    [offer] = [s for s in call.says() if s.get("language") == "en-US"]
+    assert offer.text == "For English, press 7." and offer.get("voice") == "Polly.Joanna"
+    assert "For facts about heroin, press 1." in call.press("7")
+    assert_listening(call)
 
 
 def test_no_input_twice_takes_the_caller_to_a_person(call):
     call.start()
-    call.silence()
     first = call.silence()
     assert first.startswith("Sorry, I didn't get that.") and "Main menu." in first
     second = call.silence()
@@ -187,7 +186,6 @@ def test_no_input_twice_takes_the_caller_to_a_person(call):
 
 def test_a_good_answer_resets_the_miss_count(call):
     call.start()
-    call.silence()
     call.press("7")
     call.press("3")
     assert call.press("8").startswith("Sorry")
@@ -196,14 +194,12 @@ def test_a_good_answer_resets_the_miss_count(call):
 
 def test_low_confidence_speech_counts_as_silence(call):
     call.start()
-    call.silence()
     assert call.say("treatment", confidence="0.1").startswith("Sorry, I didn't get that.")
     assert "Treatment works" in call.say("treatment", confidence="0.8")
 
 
 def test_crisis_speech_reads_guidance_then_offers_a_person(call):
     call.start()
-    call.silence()
     spoken = call.say("my friend took too much and is overdosing")
     assert spoken.startswith("If someone may be overdosing, hang up and call 9 1 1 now.")
     assert "To talk with a person, press 0 or stay on the line." in spoken
@@ -213,13 +209,12 @@ def test_crisis_speech_reads_guidance_then_offers_a_person(call):
 
 def test_suicide_speech_gets_988(call):
     call.start()
-    call.silence()
     assert "9 8 8" in call.say("I want to kill myself")
 
 
 def test_spanish_crisis_speech(call):
     call.start()
-    call.press("2")
+    call.press("8")
     spoken = call.say("creo que es una sobredosis")
     assert "9 1 1" in spoken
     assert_listening(call, "es-US", "Polly.Lupe")
@@ -228,7 +223,6 @@ def test_spanish_crisis_speech(call):
 @pytest.mark.parametrize("digits", ["abc", "*#*#", "1" * 40, "12", "", " ", "\x00"])
 def test_garbage_digits_get_a_valid_answer(call, digits):
     call.start()
-    call.silence()
     spoken = call.press(digits)
     assert "Main menu." in spoken
     assert_listening(call)
@@ -236,7 +230,6 @@ def test_garbage_digits_get_a_valid_answer(call, digits):
 
 def test_very_long_speech(call):
     call.start()
-    call.silence()
     spoken = call.say("blah " * 600)
     assert spoken.startswith("Sorry, I didn't get that.")
     assert_listening(call)
@@ -268,13 +261,13 @@ def test_voices_are_configurable(make_app):
     call = Call(Twilio(app.test_client()))
     call.start()
     assert_listening(call, "en-US", "Google.en-US-Neural2-F")
-    call.press("2")
+    call.press("8")
     assert_listening(call, "es-US", "Polly.Mia")
 
 
 def test_call_state_is_kept_by_callsid_with_only_a_hashed_caller(app, call):
     call.start()
-    call.press("2")
+    call.press("8")
     with app.extensions["helpline"].store.transaction() as db:
         row = db.execute(select(Conversation).where(Conversation.channel == "voice")).scalar_one()
     assert row.key == SID
@@ -285,7 +278,7 @@ def test_call_state_is_kept_by_callsid_with_only_a_hashed_caller(app, call):
 def test_two_calls_keep_separate_places(twilio):
     a, b = Call(twilio, "CA" + "a" * 32), Call(twilio, "CA" + "b" * 32)
     a.start(), b.start()
-    a.press("2")
+    a.press("8")
     b.silence()
     assert "adicción" in a.press("1").lower()
     assert "Can one use" in b.press("1")
@@ -293,6 +286,62 @@ def test_two_calls_keep_separate_places(twilio):
 
 def test_twilio_retrying_the_first_webhook_repeats_not_misses(call):
     call.start()
-    call.silence()
     call.press("3")
     assert "Treatment works" in call.start()
+
+
+# -- the first seconds of a call -------------------------------------------------------------------
+
+def test_first_gather_holds_welcome_911_spanish_offer_and_the_main_menu(app, call):
+    call.start()
+    gather = call.gather()
+    assert [s.text for s in call.says()] == [s.text for s in gather.iter("Say")]  # all in it
+    assert call.last.find(".//Pause") is None
+    welcome, offer, options, footer = gather.iter("Say")
+    assert "9 1 1" in welcome.text and welcome.get("voice") == "Polly.Joanna"
+    assert offer.text == "Para español, oprima 8."
+    assert (offer.get("language"), offer.get("voice")) == ("es-US", "Polly.Lupe")
+    for digit in "12345":
+        assert f"press {digit}." in options.text
+    assert "To talk with a person, press 4." in options.text
+    assert "espanol" in gather.get("hints")
+
+
+def test_the_first_option_is_heard_within_ten_seconds(app, call):
+    from helpline.check import seconds_until
+
+    call.start()
+    content = app.extensions["helpline"].content
+    first = content.text("en", "format.option", "voice", digit=1,
+                         label=content.text("en", "option.facts", "voice"))
+    seconds = seconds_until([s.text for s in call.says()], first)
+    assert seconds is not None and seconds <= 10
+    assert seconds_until([s.text for s in call.says()], "Para español") <= 7
+
+
+def test_the_spanish_key_means_nothing_else_anywhere(call):
+    call.start()
+    for path in [["1"], ["2"], ["3"], ["3", "1"], ["5"], ["4"]]:
+        call.press("9")
+        for digit in path:
+            call.press(digit)
+        spoken = call.press("8")
+        assert spoken.startswith("Sorry, I didn't get that."), (path, spoken)
+        call.press("9")
+    spoken = call.press("8")
+    assert "Para datos sobre la heroína" in spoken
+    assert_listening(call, "es-US", "Polly.Lupe")
+
+
+def test_star_still_repeats_and_is_not_spanish(call):
+    call.start()
+    call.press("1")
+    assert "Can one use" in call.press("*")
+    assert_listening(call)
+
+
+def test_a_thank_you_on_the_phone_is_answered_kindly_and_listened_for_again(call):
+    call.start()
+    spoken = call.say("thank you")
+    assert spoken.startswith("You're welcome.") and "press 1" in spoken
+    assert_listening(call)
