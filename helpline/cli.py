@@ -5,6 +5,7 @@
 - ``reps add|remove|list|on|off``: the roster of representatives (:mod:`helpline.reps`).
 - ``db upgrade|revision``: schema migrations (:mod:`helpline.migrate`).
 - ``purge --older-than 30d``: retention (:mod:`helpline.retention`).
+- ``worker``: the task queue's consumer (:mod:`helpline.worker`), the Procfile's ``worker:``.
 
 ``create_app`` calls :func:`register`. When the content or flows are broken the app still
 gets these commands (so ``check`` can say what is wrong) and ``LOAD_ERROR`` holds the error.
@@ -29,7 +30,8 @@ LOAD_ERROR = "helpline.load_error"
 
 
 def register(app) -> None:
-    for command in (check_command, simulate_command, reps_group, db_group, purge_command):
+    for command in (check_command, simulate_command, reps_group, db_group, purge_command,
+                    worker_command):
         app.cli.add_command(command)
 
 
@@ -235,6 +237,19 @@ def purge_command(older_than: str | None) -> None:
     deleted = sum(helpline.api.delete_recording(sid) for sid in recordings)
     click.echo(", ".join(f"{name}: {count}" for name, count in counts.items())
                + f"; recordings deleted at Twilio: {deleted} of {len(recordings)}")
+
+
+@click.command("worker")
+@click.option("--threads", type=int, default=None,
+              help="Tasks run at once (default: WORKER_THREADS).")
+@with_appcontext
+def worker_command(threads: int | None) -> None:
+    """Run the worker: timers, alerts by REST with retries, check-ins, the daily purge.
+    Ctrl-C (SIGINT) finishes the tasks under way; SIGTERM stops at once."""
+    helpline = _helpline()
+    store = current_app.config["REDIS_URL"] and "Redis" or current_app.config["QUEUE_PATH"]
+    click.echo(f"worker: queue {current_app.config['QUEUE_NAME']} on {store.split('@')[-1]}")
+    helpline.queue.consumer(threads or current_app.config["WORKER_THREADS"]).run()
 
 
 @click.command("check")

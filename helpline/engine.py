@@ -38,6 +38,8 @@ class Turn:
     outbox: list[tuple[str, str]] = field(default_factory=list)
     ring: list[tuple[int, str]] = field(default_factory=list)
     ring_seconds: int | None = None
+    # Work for the task queue, queued once the turn is saved (helpline.queue.Later).
+    later: list = field(default_factory=list)
 
     @property
     def lang(self) -> str:
