@@ -68,7 +68,19 @@ class Later:
     at: datetime | None = None
 
 
-def make_huey(config: dict) -> Huey:
+class ClockedHuey(Huey):
+    """Huey reading the helpline's clock, so that a test's clock decides which timers are
+    due in immediate mode; in production the clock is the wall clock, as Huey's own."""
+
+    def __init__(self, clock, *args, **kwargs):
+        self.clock = clock
+        super().__init__(*args, **kwargs)
+
+    def _get_timestamp(self):
+        return self.clock.now()
+
+
+def make_huey(config: dict, clock) -> Huey:
     name = config["QUEUE_NAME"]
     common = {"results": False, "utc": True, "immediate": config["QUEUE_IMMEDIATE"]}
     if config["REDIS_URL"]:
@@ -76,9 +88,9 @@ def make_huey(config: dict) -> Huey:
 
         pool = ConnectionPool.from_url(config["REDIS_URL"], socket_connect_timeout=2,
                                        socket_timeout=5)
-        return Huey(name, storage_class=RedisStorage, connection_pool=pool, **common)
-    return Huey(name, storage_class=SqliteStorage, filename=config["QUEUE_PATH"], timeout=2,
-                **common)
+        return ClockedHuey(clock, name, storage_class=RedisStorage, connection_pool=pool, **common)
+    return ClockedHuey(clock, name, storage_class=SqliteStorage, filename=config["QUEUE_PATH"],
+                       timeout=2, **common)
 
 
 def aware(at: datetime) -> datetime:
@@ -91,7 +103,7 @@ class Queue:
         from . import worker  # noqa: F401  (defines the tasks)
 
         self.vault, self.clock = helpline.vault, helpline.clock
-        self.huey = make_huey(config)
+        self.huey = make_huey(config, self.clock)
         self.tasks = {name: self.huey.task(name=name)(self._bind(helpline, func))
                       for name, func in TASKS.items()}
         self.periodic = [self.huey.periodic_task(schedule, name=name)(self._bind(helpline, func))

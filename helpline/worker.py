@@ -59,8 +59,9 @@ def _opted_out(helpline, texter_hash: str) -> bool:
 @task("chat.timers")
 def chat_timers(helpline, chat_id: int) -> None:
     """A chat's next timer: does what is due, then queues itself for the next one."""
-    next_at = waiting.run(helpline, chat_id, helpline.clock.now())
-    if next_at is not None:
+    now = helpline.clock.now()
+    next_at = waiting.run(helpline, chat_id, now)
+    if next_at is not None and next_at > now:
         helpline.queue.enqueue("chat.timers", chat_id, at=next_at)
 
 

@@ -38,6 +38,7 @@ class TwilioStandIn:
             def do_POST(self):
                 self._record()
                 status = stand_in.answers.pop(0) if stand_in.answers else (500 if stand_in.fail else 201)
+                stand_in.requests[-1]["status"] = status
                 if status != 201:
                     self._json(status, ERRORS[status])
                     return
