@@ -80,7 +80,8 @@ def throwaway_app(app, *, lang: str | None = None, database: str | None = None,
     token = secrets.token_hex(16)
     overrides = {key: value for key, value in app.config.items() if key.isupper()}
     overrides.update(TWILIO_AUTH_TOKEN=token, TWILIO_WEBHOOK_SECRET="", TWILIO_ACCOUNT_SID="",
-                     PUBLIC_BASE_URL="", TRUSTED_PROXIES=0)
+                     PUBLIC_BASE_URL="", TRUSTED_PROXIES=0,
+                     REDIS_URL="", QUEUE_IMMEDIATE=True)  # no real queue: tasks run in place
     if "RATE_LIMIT_PER_MINUTE" in overrides:
         overrides["RATE_LIMIT_PER_MINUTE"] = 0   # a script types faster than any texter
     if lang is not None:

@@ -389,3 +389,23 @@ def test_purge_runs_once_a_day_at_the_quiet_hour(app, twilio):
     assert chat_of(app) is None
     with helpline.store.transaction() as db:
         assert db.execute(select(Conversation)).scalars().all() == []
+
+
+def test_the_staff_now_page_shows_the_workers_heartbeat(app):
+    from helpline.store import Beat
+
+    from .test_staff import Console, add_account
+
+    add_account(app)
+    console = Console(app)
+    console.login()
+    page = console.get("/staff/live").get_data(as_text=True)
+    assert "Not running" in page and "no heartbeat yet" in page
+    with helpline_of(app).store.transaction() as db:
+        db.add(Beat(name="heartbeat", at=utcnow() - timedelta(seconds=30)))
+    page = console.get("/staff").get_data(as_text=True)
+    assert re.search(r"Running</span> last heartbeat 3\d s ago", page)
+    with helpline_of(app).store.transaction() as db:
+        db.get(Beat, "heartbeat").at = utcnow() - timedelta(minutes=3)
+    page = console.get("/staff/live").get_data(as_text=True)
+    assert "Not running" in page and "no heartbeat for 3 min" in page
