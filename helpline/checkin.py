@@ -34,18 +34,21 @@ def offer(helpline, db, chat: Chat, now: datetime) -> str | None:
     return helpline.content.text(chat.lang, "checkin.offer", SMS)
 
 
-def is_yes(helpline, lang: str, body: str) -> bool:
-    return normalize(body) in helpline.content.words(lang, "checkin_yes")
+def is_yes(helpline, body: str) -> bool:
+    text = normalize(body)
+    return any(text in helpline.content.words(code, "checkin_yes") for code in helpline.content.languages)
 
 
-def accept(helpline, db, texter_hash: str, lang: str, body: str, now: datetime) -> list[Later] | None:
+def accept(helpline, db, texter_hash: str, body: str, now: datetime) -> list[Later] | None:
     """A YES to a check-in offered within OFFER_HOURS: the check-in is set for tomorrow and
-    queued; None when this text is not that answer."""
+    queued; None when this text is not that answer (the database is asked only on a YES)."""
+    if not is_yes(helpline, body):
+        return None
     pending = db.execute(select(Checkin).where(
         Checkin.texter_hash == texter_hash, Checkin.due_at.is_(None),
         Checkin.offered_at > now - timedelta(hours=OFFER_HOURS))
         .with_for_update()).scalars().first()
-    if pending is None or not is_yes(helpline, pending.lang or lang, body):
+    if pending is None:
         return None
     pending.due_at = tomorrow(now, helpline.hours.zone)
     db.flush()

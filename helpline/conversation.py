@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import checkin
+from . import checkin, waiting
 from .callbacks import Callbacks
 from .clock import Clock
 from .engine import SMS, VOICE, Engine, Input, Turn
@@ -172,11 +172,12 @@ class Helpline:
             chat = roster.open_chat_of_texter(number_hash)
             if chat is not None and chat.status == ACTIVE:
                 turn = self._in_chat(roster, chat, state, body, context, now)
-            elif chat is None and (later := checkin.accept(self, db, number_hash, state["lang"],
-                                                            body, now)) is not None:
+            elif chat is None and (later := checkin.accept(self, db, number_hash, body, now)) is not None:
                 turn = Turn(state=state, listen=False, events=["checkin"], later=later,
                             say=[self.content.text(state["lang"], "checkin.confirmed", SMS)])
             else:
+                if chat is not None and waiting.wants_callback(self, state["lang"], body):
+                    state = dict(state, node=waiting.CALLBACK_NODE)  # offered by the wait notice
                 turn = self.engine.handle(state, Input("text", body), SMS, context)
                 self._after_texter_turn(db, roster, turn, chat, number, number_hash, now)
             if "stop" in turn.events:

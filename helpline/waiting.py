@@ -20,6 +20,7 @@ from sqlalchemy import select
 from .engine import SMS, Turn
 from .reps import ACTIVE, WAITING, Roster
 from .store import Chat, Representative
+from .textnorm import normalize
 
 MAX_REMINDERS = 2
 CALLBACK_NODE = "nobody"  # flows/main.yaml: the menu offering a call back
@@ -81,7 +82,6 @@ def _waiting(helpline, roster: Roster, chat: Chat, now: datetime, outbox) -> dat
             text = helpline.content.text(chat.lang, "chat.wait_notice", SMS,
                                          place=_place(roster, chat))
             outbox.append((texter, text, chat.texter_hash))
-            _offer_callback(helpline, roster, chat, now)
     renotify = config["CHAT_RENOTIFY_MINUTES"]
     due = min(MAX_REMINDERS, _minutes(start, now) // renotify) if renotify else 0
     if chat.reminders < due:
@@ -136,9 +136,14 @@ def _give_up(helpline, roster: Roster, chat: Chat, now: datetime, outbox, values
                        chat.texter_hash))
 
 
+def wants_callback(helpline, lang: str, body: str) -> bool:
+    """A waiting texter's CALLBACK (the wait notice offers it): read at the "nobody" menu."""
+    return normalize(body) in helpline.content.words(lang, "callback")
+
+
 def _offer_callback(helpline, roster: Roster, chat: Chat, now: datetime) -> None:
-    """The texter's next text is read at the "nobody" menu, where CALLBACK (or 1) asks
-    for a call back and MENU or 0 work as anywhere."""
+    """After the wait, the texter's next text is read at the "nobody" menu, where CALLBACK
+    (or 1) asks for a call back and MENU or 0 work as anywhere."""
     conv = helpline.store.find_conversation(roster.db, SMS, chat.texter_hash)
     if conv is not None and conv.state:
         conv.state = dict(conv.state, node=CALLBACK_NODE, step=0, misses=0)

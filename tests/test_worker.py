@@ -141,6 +141,16 @@ def test_spanish_texter_is_told_in_spanish(app, twilio, standin):
     assert "0123" in reply(twilio.sms("LLAMENME"))         # the call-back confirmation
 
 
+def test_callback_offered_by_the_wait_notice_is_taken_while_still_in_line(app, twilio, standin):
+    ask_for_person(twilio)
+    tick(app, minutes=10)
+    assert "CALLBACK" in sent(standin, TEXTER)[0]
+    assert "A person will call you back at the number ending in 0123" in reply(twilio.sms("callback"))
+    assert chat_of(app).status == "waiting"
+    with helpline_of(app).store.transaction() as db:
+        assert db.execute(select(Callback)).scalars().one().channel == "sms"
+
+
 def test_place_in_line_counts_those_who_waited_longer(app, twilio, standin):
     ask_for_person(twilio)
     tick(app, minutes=1)
