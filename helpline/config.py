@@ -95,6 +95,7 @@ def from_environment(env, instance_path: str) -> dict:
         "CHAT_GIVE_UP_MINUTES": _number(env, "CHAT_GIVE_UP_MINUTES", 45),
         "CHAT_IDLE_MINUTES": _number(env, "CHAT_IDLE_MINUTES", 20),
         "REDIS_URL": env.get("REDIS_URL", ""),
+        "REDIS_TLS_VERIFY": _bool(env.get("REDIS_TLS_VERIFY"), True),
         "QUEUE_PATH": env.get("HELPLINE_QUEUE_PATH", str(Path(instance_path) / "queue.sqlite3")),
         "QUEUE_NAME": env.get("HELPLINE_QUEUE_NAME", "helpline"),
         "QUEUE_IMMEDIATE": False,
@@ -173,6 +174,10 @@ def finish(config: dict, instance_path: str) -> None:
                 check_number(number)
         except RosterError as exc:
             raise ConfigError(f"{name}: {exc}") from None
+    if not config["REDIS_URL"] and not config["DATABASE_URL"].startswith("sqlite"):
+        log.warning("the task queue is the local file %s: the web process and the worker must "
+                    "share this disk; on Heroku or with several machines set REDIS_URL",
+                    config["QUEUE_PATH"])
     if config["SMS_KEYWORD_REPLIES"] not in ("app", "twilio"):
         raise ConfigError("SMS_KEYWORD_REPLIES must be 'app' or 'twilio'")
     try:

@@ -86,8 +86,10 @@ def make_huey(config: dict, clock) -> Huey:
     if config["REDIS_URL"]:
         from redis import ConnectionPool
 
+        tls = {} if config["REDIS_TLS_VERIFY"] or not config["REDIS_URL"].startswith("rediss:") \
+            else {"ssl_cert_reqs": "none"}  # Heroku Redis: TLS with a self-signed certificate
         pool = ConnectionPool.from_url(config["REDIS_URL"], socket_connect_timeout=2,
-                                       socket_timeout=5)
+                                       socket_timeout=5, **tls)
         return ClockedHuey(clock, name, storage_class=RedisStorage, connection_pool=pool, **common)
     return ClockedHuey(clock, name, storage_class=SqliteStorage, filename=config["QUEUE_PATH"],
                        timeout=2, **common)
