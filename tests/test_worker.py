@@ -209,6 +209,29 @@ def test_two_workers_running_one_timer_send_one_reminder(app, twilio, standin):
     assert len(sent(standin, REP_A)) == 1
 
 
+def test_two_workers_at_the_same_moment_escalate_once(app, twilio, standin):
+    import threading
+
+    from helpline import waiting
+
+    ask_for_person(twilio)
+    helpline = helpline_of(app)
+    now = helpline.clock.advance(minutes=15)
+    chat_id = chat_of(app).id
+    start = threading.Barrier(4)
+
+    def worker():
+        start.wait()
+        waiting.run(helpline, chat_id, now)
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(sent(standin, COORDINATOR)) == 1
+    assert len(sent(standin, TEXTER)) == 1 and len(sent(standin, REP_A)) == 1
+
+
 # -- a chat gone quiet ---------------------------------------------------------------------------
 
 def test_a_quiet_chat_is_asked_about_then_closed_with_the_usual_goodbye(app, twilio, standin):
