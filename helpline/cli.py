@@ -245,7 +245,7 @@ def purge_command(older_than: str | None) -> None:
 @with_appcontext
 def worker_command(threads: int | None) -> None:
     """Run the worker: timers, alerts by REST with retries, check-ins, the daily purge.
-    Ctrl-C (SIGINT) finishes the tasks under way; SIGTERM stops at once."""
+    SIGTERM lets the tasks under way finish; Ctrl-C (SIGINT) stops at once."""
     helpline = _helpline()
     store = current_app.config["REDIS_URL"] and "Redis" or current_app.config["QUEUE_PATH"]
     click.echo(f"worker: queue {current_app.config['QUEUE_NAME']} on {store.split('@')[-1]}")

@@ -159,5 +159,7 @@ class Queue:
         return ran
 
     def consumer(self, threads: int):
+        """SIGTERM (Heroku, honcho) lets the tasks under way finish; SIGINT stops at once."""
         return self.huey.create_consumer(workers=threads, worker_type="thread", periodic=True,
-                                         max_delay=2.0, check_worker_health=True)
+                                         max_delay=2.0, check_worker_health=True,
+                                         graceful_signal="TERM")
