@@ -145,15 +145,15 @@ class Queue:
         for item in later:
             self.enqueue(item.name, *item.args, at=item.at)
 
-    def run_due(self, now: datetime) -> int:
+    def run_due(self, now: datetime, periodic: bool = True) -> int:
         """Run what the consumer would at ``now``: scheduled tasks whose time has come, then
-        every periodic task. For the queue in immediate mode (tests, the simulator)."""
+        (``periodic``) every periodic task. For the queue in immediate mode (tests)."""
         ran = 0
         while due := self.huey.read_schedule(now):
             for item in due:
                 self.huey.execute(item, now)
                 ran += 1
-        for wrapper in self.periodic:
+        for wrapper in self.periodic if periodic else ():
             self.huey.execute(wrapper.s(), now)
             ran += 1
         return ran

@@ -295,7 +295,7 @@ def test_429_is_retried_with_growing_waits_then_given_up_after_ten_minutes(app, 
     start = helpline.clock.now()
     attempts = []
     for _ in range(700):
-        tick(app, seconds=1)
+        helpline.queue.run_due(helpline.clock.advance(seconds=1), periodic=False)
         if len(standin.requests) > len(attempts) + 1:
             attempts.append(int((helpline.clock.now() - start).total_seconds()))
     assert attempts == [10, 20, 40, 80, 160, 320, 600]
@@ -442,3 +442,17 @@ def test_the_staff_now_page_shows_the_workers_heartbeat(app):
         db.get(Beat, "heartbeat").at = utcnow() - timedelta(minutes=3)
     page = console.get("/staff/live").get_data(as_text=True)
     assert "Not running" in page and "no heartbeat for 3 min" in page
+
+
+def test_heroku_redis_tls_without_verification_only_when_asked():
+    from helpline.clock import Clock
+    from helpline.queue import make_huey
+
+    def pool_kwargs(url, verify):
+        config = {"QUEUE_NAME": "t", "QUEUE_IMMEDIATE": False, "REDIS_URL": url,
+                  "REDIS_TLS_VERIFY": verify, "QUEUE_PATH": ""}
+        return make_huey(config, Clock()).storage.pool.connection_kwargs
+
+    assert pool_kwargs("rediss://:pw@redis.example:6380/0", False)["ssl_cert_reqs"] == "none"
+    assert "ssl_cert_reqs" not in pool_kwargs("rediss://:pw@redis.example:6380/0", True)
+    assert "ssl_cert_reqs" not in pool_kwargs("redis://127.0.0.1:6379/0", False)
