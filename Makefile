@@ -28,9 +28,11 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-run: install
+# The web server and the worker (timers, alerts, check-ins, purge) from Procfile.dev, with
+# honcho; one Ctrl-C stops both.
+run: install-dev
 	@test -f .env || { cp .env.example .env; echo "created .env from .env.example"; }
-	$(BIN)/flask --app helpline run --port $${PORT:-5000}
+	$(BIN)/honcho start -f Procfile.dev -p $${PORT:-5000}
 
 # Check flows/ and content/ before anything reaches a texter or caller (content/README.md).
 check: install

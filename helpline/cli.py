@@ -6,6 +6,7 @@
 - ``staff add|remove``: staff console accounts (:mod:`helpline.staff.cli`).
 - ``db upgrade|revision``: schema migrations (:mod:`helpline.migrate`).
 - ``purge --older-than 30d``: retention (:mod:`helpline.retention`).
+- ``worker``: the task queue's consumer (:mod:`helpline.worker`), the Procfile's ``worker:``.
 
 ``create_app`` calls :func:`register`, also when the app cannot run, so ``--help`` always
 lists every command and each says in one line what is wrong:
@@ -47,7 +48,7 @@ def register(app) -> None:
     from .staff.cli import staff_cli
 
     for command in (check_command, simulate_command, reps_group, staff_cli, db_group,
-                    purge_command):
+                    purge_command, worker_command):
         app.cli.add_command(command)
 
 
@@ -266,6 +267,19 @@ def purge_command(older_than: str | None) -> None:
     deleted = sum(helpline.api.delete_recording(sid) for sid in recordings)
     click.echo(", ".join(f"{name}: {count}" for name, count in counts.items())
                + f"; recordings deleted at Twilio: {deleted} of {len(recordings)}")
+
+
+@click.command("worker")
+@click.option("--threads", type=int, default=None,
+              help="Tasks run at once (default: WORKER_THREADS).")
+@with_appcontext
+def worker_command(threads: int | None) -> None:
+    """Run the worker: timers, alerts by REST with retries, check-ins, the daily purge.
+    SIGTERM lets the tasks under way finish; Ctrl-C (SIGINT) stops at once."""
+    helpline = _helpline()
+    store = current_app.config["REDIS_URL"] and "Redis" or current_app.config["QUEUE_PATH"]
+    click.echo(f"worker: queue {current_app.config['QUEUE_NAME']} on {store.split('@')[-1]}")
+    helpline.queue.consumer(threads or current_app.config["WORKER_THREADS"]).run()
 
 
 @click.command("check")

@@ -88,6 +88,17 @@ def from_environment(env, instance_path: str) -> dict:
             "HOLD_MUSIC_URL", "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3"),
         "CHAT_WAIT_NOTICE_MINUTES": _number(env, "CHAT_WAIT_NOTICE_MINUTES", 10),
         "PLACE_KEEP_MINUTES": _number(env, "PLACE_KEEP_MINUTES", 5),
+        "CHAT_RENOTIFY_MINUTES": _number(env, "CHAT_RENOTIFY_MINUTES", 5),
+        "CHAT_ESCALATE_MINUTES": _number(env, "CHAT_ESCALATE_MINUTES", 15),
+        "CHAT_GIVE_UP_MINUTES": _number(env, "CHAT_GIVE_UP_MINUTES", 45),
+        "CHAT_IDLE_MINUTES": _number(env, "CHAT_IDLE_MINUTES", 20),
+        "REDIS_URL": env.get("REDIS_URL", ""),
+        "REDIS_TLS_VERIFY": _bool(env.get("REDIS_TLS_VERIFY"), True),
+        "QUEUE_PATH": env.get("HELPLINE_QUEUE_PATH", str(Path(instance_path) / "queue.sqlite3")),
+        "QUEUE_NAME": env.get("HELPLINE_QUEUE_NAME", "helpline"),
+        "QUEUE_IMMEDIATE": False,
+        "WORKER_THREADS": _number(env, "WORKER_THREADS", 4),
+        "PURGE_HOUR": _number(env, "PURGE_HOUR", 4),
         "HELPLINE_COORDINATORS": env.get("HELPLINE_COORDINATORS", ""),
         "COORDINATOR_ALERT_MINUTES": _number(env, "COORDINATOR_ALERT_MINUTES", 15),
         "LANGUAGE_FIRST_SECONDS": _number(env, "LANGUAGE_FIRST_SECONDS", 15),
@@ -168,6 +179,10 @@ def finish(config: dict, instance_path: str, tools: bool = False) -> None:
                 check_number(number)
         except RosterError as exc:
             raise ConfigError(f"{name}: {exc}") from None
+    if not config["REDIS_URL"] and not config["DATABASE_URL"].startswith("sqlite"):
+        log.warning("the task queue is the local file %s: the web process and the worker must "
+                    "share this disk; on Heroku or with several machines set REDIS_URL",
+                    config["QUEUE_PATH"])
     if config["SMS_KEYWORD_REPLIES"] not in ("app", "twilio"):
         raise ConfigError("SMS_KEYWORD_REPLIES must be 'app' or 'twilio'")
     try:

@@ -7,7 +7,6 @@ simulator shows is what a texter, caller or representative gets.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -15,15 +14,18 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from . import checkin, waiting
 from .callbacks import Callbacks
+from .clock import Clock
 from .engine import SMS, VOICE, Engine, Input, Turn
 from .hours import UTC, Hours
+from .queue import Later, Queue
 from .reps import ACTIVE, E164, OPTED_OUT, WAITING, Roster, parse_command
 from .security import Vault, hash_number
 from .spool import Spool
 from .store import Chat, Event, Representative, Store, Voicemail, utcnow
 from .twilio_api import TwilioApi
-from .waiting import Kept
+from .kept import Kept
 
 log = logging.getLogger(__name__)
 KEYWORDS = ("stop", "start", "help")
@@ -49,6 +51,8 @@ class Helpline:
         self.kept = Kept(self.vault)
         self.coordinators = [n.strip() for n in config["HELPLINE_COORDINATORS"].split(",") if n.strip()]
         self.down_until = 0.0
+        self.clock = Clock()
+        self.queue = Queue(self, config)
 
     @contextmanager
     def transaction(self):
@@ -116,10 +120,9 @@ class Helpline:
         turn.outbox.extend((number, text) for number in self.coordinators)
 
     def send_later(self, messages: list[tuple[str, str]]) -> None:
-        """Alerts from a voice webhook go by REST, after the answer, so a caller never waits."""
-        if messages:
-            threading.Thread(target=lambda: [self.api.send_sms(to, text) for to, text in messages],
-                             daemon=True).start()
+        """Alerts from a voice webhook are queued for the worker, which sends them by REST
+        with retries: a caller never waits on Twilio's API."""
+        self.queue.send_texts(messages, "alert")
 
     def context(self, roster: Roster, now: datetime, number: str, channel: str) -> dict:
         """What the flow needs to know about the world: open, staffed, can we call back."""
@@ -138,9 +141,11 @@ class Helpline:
         message for the menu or for the representative they are chatting with. Answers
         even with the database gone (see :meth:`offline_text`)."""
         try:
-            return self._text(number, body, message_sid, now or utcnow())
+            turn = self._text(number, body, message_sid, now or self.clock.now())
         except Unavailable:
             return self.offline_text(number, body)
+        self.queue.enqueue_all(turn.later)
+        return turn
 
     def _text(self, number: str, body: str, message_sid: str, now: datetime) -> Turn:
         with self.transaction() as db:
@@ -172,11 +177,21 @@ class Helpline:
                 state = dict(state, node=self.engine.flow.home, step=0, trail=[], misses=0)
             if chat is not None and chat.status == ACTIVE:
                 turn = self._in_chat(roster, chat, state, body, context, now)
+            elif chat is not None and waiting.wants_callback(self, state["lang"], body):
+                # the wait notice offers a call back: recorded while they stay in line
+                state = dict(state, node=waiting.CALLBACK_NODE)
+                turn = self.engine.handle(state, Input("text", body), SMS, context)
+                self._after_texter_turn(db, roster, turn, number, number_hash, now)
             elif chat is not None:
                 turn = self._waiting(roster, chat, state, body, context, now)
+            elif (later := checkin.accept(self, db, number_hash, body, now)) is not None:
+                turn = Turn(state=state, listen=False, events=["checkin"], later=later,
+                            say=[self.content.text(state["lang"], "checkin.confirmed", SMS)])
             else:
                 turn = self.engine.handle(state, Input("text", body), SMS, context)
                 self._after_texter_turn(db, roster, turn, number, number_hash, now)
+            if "stop" in turn.events:
+                checkin.cancel(db, number_hash)
             self.record(db, SMS, turn.events, now)
             self._offer_to_everyone(roster, turn, now)
             turn.state["turns"] = state.get("turns", 0) + 1
@@ -234,6 +249,8 @@ class Helpline:
             speakers = [rep for rep in on_duty if turn.lang in rep.languages.split(",")]
             chat.offered_to_all = not speakers or len(speakers) == len(on_duty)
             self._offer_chat(roster, turn, chat, on_duty if chat.offered_to_all else speakers)
+            turn.later.append(Later("chat.timers", (chat.id,), chat.created_at + timedelta(
+                seconds=self.config["LANGUAGE_FIRST_SECONDS"])))
         elif turn.action == "callback":
             _, pin = self.callbacks.save(db, SMS, number_hash, number, turn.lang, now)
             if pin:
@@ -332,6 +349,7 @@ class Helpline:
         turn = probe if crisis else Turn(state=state, listen=False)
         if rep_number:
             chat.texter_messages += 1
+            chat.last_message_at, chat.idle_asked = now, False
             turn.outbox.append((rep_number, self.staff_text("rep.sms.relay", code=chat.code, body=body)))
         return turn
 
@@ -384,10 +402,19 @@ class Helpline:
             if texter:
                 turn.outbox.append((texter, self.content.text(chat.lang, "chat.ended", SMS)))
             say(self.staff_text("rep.sms.done", code=chat.code, waiting=roster.texters_waiting()))
+        elif command == "CHECKIN" and chat is not None:
+            texter = roster.texter_number(chat)
+            question = checkin.offer(self, roster.db, chat, now)
+            roster.end(chat, now)
+            if texter and question:
+                turn.outbox += [(texter, self.content.text(chat.lang, "chat.ended", SMS)),
+                                (texter, question)]
+            say(self.staff_text("rep.sms.checkin_offered", code=chat.code))
         elif chat is not None:
             texter = roster.texter_number(chat)
             if texter:
                 chat.rep_messages += 1
+                chat.last_message_at, chat.idle_asked = now, False
                 turn.outbox.append((texter, body))
         else:
             say(self.staff_text("rep.sms.help"))

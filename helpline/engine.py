@@ -42,6 +42,8 @@ class Turn:
     # say[i] -> language, for a text in another language than the turn's (a language offer,
     # spoken in that language's own voice).
     langs: dict[int, str] = field(default_factory=dict)
+    # Work for the task queue, queued once the turn is saved (helpline.queue.Later).
+    later: list = field(default_factory=list)
 
     @property
     def lang(self) -> str:

@@ -86,7 +86,8 @@ def throwaway_app(app, *, lang: str | None = None, database: str | None = None,
     overrides = {key: value for key, value in app.config.items() if key.isupper()}
     overrides.update(TWILIO_AUTH_TOKEN=token, TWILIO_WEBHOOK_SECRET="", TWILIO_ACCOUNT_SID="",
                      PUBLIC_BASE_URL="", TRUSTED_PROXIES=0,
-                     HELPLINE_NUMBER=app.config.get("HELPLINE_NUMBER") or DEFAULT_HELPLINE_NUMBER)
+                     HELPLINE_NUMBER=app.config.get("HELPLINE_NUMBER") or DEFAULT_HELPLINE_NUMBER,
+                     REDIS_URL="", QUEUE_IMMEDIATE=True)  # no real queue: tasks run in place
     if "RATE_LIMIT_PER_MINUTE" in overrides:
         overrides["RATE_LIMIT_PER_MINUTE"] = 0   # a script types faster than any texter
     if lang is not None:

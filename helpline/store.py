@@ -14,6 +14,7 @@ import time
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import false as sa_false
 from sqlalchemy import true as sa_true
 from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Integer, String, Text,
                         UniqueConstraint, bindparam, create_engine, event, select, text)
@@ -95,7 +96,7 @@ class Shift(Base):
 class Chat(Base):
     """A texter relayed to a representative. The texter's number is kept encrypted only
     while the chat is open; the texts relayed are never kept, only counts and times. What
-    the texter wrote while waiting is kept encrypted until accepted (:mod:`helpline.waiting`)."""
+    the texter wrote while waiting is kept encrypted until accepted (:mod:`helpline.kept`)."""
 
     __tablename__ = "chats"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -114,6 +115,12 @@ class Chat(Base):
     # Offered to representatives who speak the texter's language first; everyone after.
     offered_to_all: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
     kept_encrypted: Mapped[str | None] = mapped_column(Text)
+    # The worker's timers (helpline.waiting): reminders sent, coordinators told, and for an
+    # open chat the last message either way and whether the representative was asked.
+    reminders: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    escalated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    last_message_at: Mapped[datetime | None] = mapped_column(DateTime)
+    idle_asked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
 
 class Voicemail(Base):
@@ -154,6 +161,27 @@ class Receipt(Base):
     __tablename__ = "receipts"
     sid: Mapped[str] = mapped_column(String(64), primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class Checkin(Base):
+    """A check-in text a texter agreed to (helpline.checkin): their number, encrypted, only
+    from the offer until the text is sent, STOP, or the offer lapses; then the row goes."""
+
+    __tablename__ = "checkins"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    texter_hash: Mapped[str] = mapped_column(String(64), index=True)
+    texter_encrypted: Mapped[str] = mapped_column(Text)
+    lang: Mapped[str] = mapped_column(String(8))
+    offered_at: Mapped[datetime] = mapped_column(DateTime)
+    due_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+
+
+class Beat(Base):
+    """When the worker last did a periodic job ("heartbeat", "purge"): no one's data."""
+
+    __tablename__ = "worker_beats"
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class Event(Base):

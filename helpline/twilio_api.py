@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 
-from twilio.base.exceptions import TwilioException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 log = logging.getLogger(__name__)
 TWILIO_API = "https://api.twilio.com"
 TIMEOUT_SECONDS = 5
+SENT, RETRY, FAILED = "sent", "retry", "failed"
 
 
 class _RebasedHttpClient(TwilioHttpClient):
@@ -38,17 +39,25 @@ class TwilioApi:
     def ready(self) -> bool:
         return self.client is not None and bool(self.sender)
 
-    def send_sms(self, to: str, body: str) -> bool:
-        """True when Twilio accepted the message; failures are logged without the number."""
+    def send_sms(self, to: str, body: str) -> str:
+        """SENT when Twilio accepted the message; RETRY when it may yet (429, 5xx, no
+        answer); FAILED when it never will. Logged without the number or the text."""
         if not self.ready:
-            log.warning("an SMS alert was not sent: TWILIO_ACCOUNT_SID or HELPLINE_NUMBER unset")
-            return False
+            log.warning("an SMS was not sent: TWILIO_ACCOUNT_SID or HELPLINE_NUMBER unset")
+            return FAILED
         try:
             self.client.messages.create(to=to, from_=self.sender, body=body)
-            return True
+            return SENT
+        except TwilioRestException as exc:
+            if exc.status == 429 or exc.status >= 500:
+                log.warning("Twilio answered %s to an SMS: it will be tried again", exc.status)
+                return RETRY
+            log.error("Twilio refused an SMS: %s (error %s)", exc.status, exc.code)
+            return FAILED
         except (TwilioException, OSError) as exc:
-            log.error("an SMS alert could not be sent: %s", type(exc).__name__)
-            return False
+            log.warning("an SMS could not reach Twilio (%s): it will be tried again",
+                        type(exc).__name__)
+            return RETRY
 
     def delete_recording(self, recording_sid: str) -> bool:
         if self.client is None or not recording_sid:

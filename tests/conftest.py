@@ -59,6 +59,8 @@ def settings(tmp_path, **overrides) -> dict:
         "SPOOL_PATH": f"{tmp_path}/spool.jsonl",
         "HELPLINE_DEV_MODE": False,
         "HELPLINE_NUMBER": "+15555550100",
+        "QUEUE_PATH": f"{tmp_path}/queue.sqlite3",
+        "QUEUE_IMMEDIATE": True,  # tasks run at once; timers when the test's clock says
     }
     base.update(overrides)
     return base

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 
 from helpline.store import (Callback, Chat, Contact, Conversation, Event, Receipt, Representative,
                             Voicemail, utcnow)
-from helpline.twilio_api import TwilioApi
+from helpline.twilio_api import FAILED, RETRY, SENT, TwilioApi
 
 from .conftest import TEXTER, Twilio, twiml
 from .twilio_standin import TwilioStandIn
@@ -112,7 +112,7 @@ def test_purge_refuses_a_bad_age(app):
 
 def test_rest_sms_goes_through_the_library_to_the_api(standin):
     api = TwilioApi(ACCOUNT, "tok", "+15555550100", standin.url)
-    assert api.send_sms("+15555550901", "Voicemail waiting")
+    assert api.send_sms("+15555550901", "Voicemail waiting") == SENT
     [request] = standin.requests
     assert request["path"] == f"/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
     assert request["form"] == {"To": "+15555550901", "From": "+15555550100", "Body": "Voicemail waiting"}
@@ -122,6 +122,8 @@ def test_rest_sms_goes_through_the_library_to_the_api(standin):
 def test_rest_failure_is_reported_not_raised(standin, caplog):
     standin.fail = True
     api = TwilioApi(ACCOUNT, "tok", "+15555550100", standin.url)
-    assert api.send_sms("+15555550901", "x") is False
+    assert api.send_sms("+15555550901", "x") == RETRY
+    standin.answers = [400]
+    assert api.send_sms("+15555550901", "x") == FAILED
     assert "5555550901" not in caplog.text
-    assert TwilioApi("", "", "").send_sms(TEXTER, "x") is False
+    assert TwilioApi("", "", "").send_sms(TEXTER, "x") == FAILED

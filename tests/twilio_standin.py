@@ -11,10 +11,19 @@ from urllib.parse import parse_qs
 POLL_SECONDS = 0.01
 
 
+ERRORS = {  # as Twilio's API answers them
+    429: {"code": 20429, "message": "Too Many Requests", "status": 429},
+    500: {"code": 20500, "message": "Internal Server Error", "status": 500},
+    503: {"code": 20503, "message": "Service Unavailable", "status": 503},
+    400: {"code": 21211, "message": "The 'To' number is not a valid phone number.", "status": 400},
+}
+
+
 class TwilioStandIn:
     def __init__(self):
         self.requests: list[dict] = []
         self.fail = False
+        self.answers: list[int] = []  # statuses for the next POSTs (503, 429 ...), then 201
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -30,8 +39,10 @@ class TwilioStandIn:
 
             def do_POST(self):
                 self._record()
-                if stand_in.fail:
-                    self._json(500, {"code": 20500, "message": "Internal Server Error", "status": 500})
+                status = stand_in.answers.pop(0) if stand_in.answers else (500 if stand_in.fail else 201)
+                stand_in.requests[-1]["status"] = status
+                if status != 201:
+                    self._json(status, ERRORS[status])
                     return
                 form = stand_in.requests[-1]["form"]
                 self._json(201, {"sid": "SM" + uuid.uuid4().hex, "status": "queued",

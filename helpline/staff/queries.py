@@ -16,6 +16,7 @@ from ..hours import DAYS, parse_time
 from ..reps import (ACTIVE, STALE_CALL, STALE_QUEUE, WAITING, RosterError, clock, coverage,
                     parse_languages, parse_shift)
 from ..store import Callback, Chat, Conversation, Representative, Voicemail
+from ..worker import health as worker_health
 from .auth import audit
 from .models import StaffUser
 
@@ -43,6 +44,7 @@ class Live:
     reps: list[RepRow]
     callers: list[Waiting]
     texters: list[Waiting]
+    worker: dict  # the worker's last heartbeat, as /healthz reports it
 
 
 def rep_label(rep: Representative) -> str:
@@ -71,7 +73,7 @@ def live(helpline, db: Session, now: datetime) -> Live:
     texters = [Waiting(f"#{chat.code}", chat.lang, _seconds(now, chat.created_at))
                for chat in db.execute(select(Chat).where(Chat.status == WAITING)
                                       .order_by(Chat.created_at, Chat.id)).scalars()]
-    return Live(reps, callers, texters)
+    return Live(reps, callers, texters, worker_health(db, now))
 
 
 def _seconds(now: datetime, since: datetime) -> int:

@@ -1,0 +1,165 @@
+"""The task queue: work done later, or again, by the worker process
+(``flask --app helpline worker``, the Procfile's ``worker:``), on Huey.
+
+The queue store is an SQLite file next to the app's data (``HELPLINE_QUEUE_PATH``, default
+``instance/queue.sqlite3``) or, with ``REDIS_URL`` set, Redis, which several worker dynos
+can share. A webhook never waits on it: :meth:`Queue.enqueue` logs what it cannot queue
+and returns, and the worker's minute sweep (:mod:`helpline.worker`) finds from the database
+whatever timer was not queued.
+
+Defining a task, in any module imported by :mod:`helpline.worker`::
+
+    from .queue import task
+
+    @task("treatment.search")
+    def search(helpline, request_id: int) -> None:
+        ...  # runs in the worker; open a transaction with helpline.store.transaction()
+
+and queueing it, from a webhook once its transaction is over (``turn.later``), or anywhere::
+
+    helpline.queue.enqueue("treatment.search", request_id)          # as soon as possible
+    helpline.queue.enqueue("chat.timers", chat_id, at=when)          # at a time (naive UTC)
+
+Arguments rest in the queue store as they are: pass database ids, or seal what must not be
+read there with ``helpline.vault`` (:func:`helpline.worker.send_sms` does). A task may run
+twice (a retry, two workers, the sweep): it reads the database and acts only if its work
+is still to be done. ``raise RetryTask(eta=...)`` runs it again later.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Callable
+
+from huey import Huey, crontab
+from huey.exceptions import RetryTask  # noqa: F401  (re-exported for tasks)
+from huey.storage import RedisStorage, SqliteStorage
+
+log = logging.getLogger(__name__)
+
+TASKS: dict[str, Callable] = {}
+PERIODIC: dict[str, tuple[crontab, Callable]] = {}
+
+
+def task(name: str):
+    """Register ``func(helpline, *args)`` as the task ``name``."""
+    def register(func):
+        TASKS[name] = func
+        return func
+    return register
+
+
+def periodic(name: str, schedule: crontab):
+    """Register ``func(helpline)`` to run on the worker's own schedule (UTC crontab)."""
+    def register(func):
+        PERIODIC[name] = (schedule, func)
+        return func
+    return register
+
+
+@dataclass(frozen=True)
+class Later:
+    """Work a webhook leaves for the queue, queued once its transaction has committed."""
+
+    name: str
+    args: tuple = ()
+    at: datetime | None = None
+
+
+class ClockedHuey(Huey):
+    """Huey reading the helpline's clock, so that a test's clock decides which timers are
+    due in immediate mode; in production the clock is the wall clock, as Huey's own."""
+
+    def __init__(self, clock, *args, **kwargs):
+        self.clock = clock
+        super().__init__(*args, **kwargs)
+
+    def _get_timestamp(self):
+        return self.clock.now()
+
+
+def make_huey(config: dict, clock) -> Huey:
+    name = config["QUEUE_NAME"]
+    common = {"results": False, "utc": True, "immediate": config["QUEUE_IMMEDIATE"]}
+    if config["REDIS_URL"]:
+        from redis import ConnectionPool
+
+        tls = {} if config["REDIS_TLS_VERIFY"] or not config["REDIS_URL"].startswith("rediss:") \
+            else {"ssl_cert_reqs": "none"}  # Heroku Redis: TLS with a self-signed certificate
+        pool = ConnectionPool.from_url(config["REDIS_URL"], socket_connect_timeout=2,
+                                       socket_timeout=5, **tls)
+        return ClockedHuey(clock, name, storage_class=RedisStorage, connection_pool=pool, **common)
+    return ClockedHuey(clock, name, storage_class=SqliteStorage, filename=config["QUEUE_PATH"],
+                       timeout=2, **common)
+
+
+def aware(at: datetime) -> datetime:
+    """Huey reads a naive time as local time; ours are naive UTC."""
+    return at.replace(tzinfo=UTC)
+
+
+class Queue:
+    def __init__(self, helpline, config: dict):
+        from . import worker  # noqa: F401  (defines the tasks)
+
+        self.vault, self.clock = helpline.vault, helpline.clock
+        self.huey = make_huey(config, self.clock)
+        self.tasks = {name: self.huey.task(name=name)(self._bind(helpline, func))
+                      for name, func in TASKS.items()}
+        self.periodic = [self.huey.periodic_task(schedule, name=name)(self._bind(helpline, func))
+                         for name, (schedule, func) in PERIODIC.items()]
+
+    @staticmethod
+    def _bind(helpline, func):
+        def run(*args):
+            return func(helpline, *args)
+        return run
+
+    def enqueue(self, name: str, *args, at: datetime | None = None) -> bool:
+        """Queue a task; False (logged, nothing personal) when the store cannot be reached."""
+        try:
+            if at is None:
+                self.tasks[name](*args)
+            else:
+                self.tasks[name].schedule(args, eta=aware(at))
+            return True
+        except Exception as exc:  # the store's own errors: redis, sqlite3, huey
+            log.error("task %s could not be queued (%s): the worker's sweep or a log "
+                      "reader must pick it up", name, type(exc).__name__)
+            return False
+
+    def texts(self, messages, kind: str, texter_hash: str | None = None) -> list[Later]:
+        """``(number, text)`` pairs as sends for the worker (``sms.send``). Number and text
+        are sealed with HELPLINE_ENCRYPTION_KEY: the queue store never holds them readable.
+        ``kind`` names them in logs; a ``texter_hash`` has the send check for an opt-out."""
+        now = self.clock.now()
+        return [Later("sms.send", (self.vault.encrypt(json.dumps(
+            {"to": to, "body": text, "hash": texter_hash})), kind, now)) for to, text in messages]
+
+    def send_texts(self, messages, kind: str, texter_hash: str | None = None) -> None:
+        self.enqueue_all(self.texts(messages, kind, texter_hash))
+
+    def enqueue_all(self, later: list[Later]) -> None:
+        for item in later:
+            self.enqueue(item.name, *item.args, at=item.at)
+
+    def run_due(self, now: datetime, periodic: bool = True) -> int:
+        """Run what the consumer would at ``now``: scheduled tasks whose time has come, then
+        (``periodic``) every periodic task. For the queue in immediate mode (tests)."""
+        ran = 0
+        while due := self.huey.read_schedule(now):
+            for item in due:
+                self.huey.execute(item, now)
+                ran += 1
+        for wrapper in self.periodic if periodic else ():
+            self.huey.execute(wrapper.s(), now)
+            ran += 1
+        return ran
+
+    def consumer(self, threads: int):
+        """SIGTERM (Heroku, honcho) lets the tasks under way finish; SIGINT stops at once."""
+        return self.huey.create_consumer(workers=threads, worker_type="thread", periodic=True,
+                                         max_delay=2.0, check_worker_health=True,
+                                         graceful_signal="TERM")

@@ -1,0 +1,123 @@
+"""The worker's tasks: texts sent by Twilio's REST API with retries, the chat timers, the
+check-ins, the heartbeat and the daily purge. Run them with ``flask --app helpline worker``.
+
+Every task reads the time from ``helpline.clock`` and the facts from the database, so a
+task that runs twice, late, or on two workers at once does its work once.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta
+
+from huey import crontab
+from sqlalchemy import select
+
+from . import checkin, retention, waiting
+from .hours import UTC
+from .queue import RetryTask, aware, periodic, task
+from .store import Beat, Contact
+from .twilio_api import FAILED, RETRY
+
+log = logging.getLogger(__name__)
+FIRST_RETRY = timedelta(seconds=10)
+GIVE_UP = timedelta(minutes=10)
+STALE = timedelta(minutes=2)
+
+
+@task("sms.send")
+def send_sms(helpline, sealed: str, kind: str, first_at: datetime) -> None:
+    """One text. 429, 5xx and network errors are tried again after 10 s, then after as
+    long again as already waited (10, 20, 40 s ...), for ten minutes in all."""
+    clear = helpline.vault.decrypt(sealed)
+    if clear is None:
+        log.error("an SMS (%s) could not be unsealed and was not sent", kind)
+        return
+    message = json.loads(clear)
+    if message["hash"] and _opted_out(helpline, message["hash"]):
+        return
+    outcome = helpline.api.send_sms(message["to"], message["body"])
+    if outcome == FAILED:
+        log.error("an SMS (%s) was not sent", kind)
+    if outcome != RETRY:
+        return
+    now = helpline.clock.now()
+    waited = now - first_at
+    if waited >= GIVE_UP:
+        log.error("an SMS (%s) was not sent: Twilio could not take it for %d minutes",
+                  kind, GIVE_UP.total_seconds() // 60)
+        return
+    raise RetryTask(eta=aware(now + min(max(waited, FIRST_RETRY), GIVE_UP - waited)))
+
+
+def _opted_out(helpline, texter_hash: str) -> bool:
+    with helpline.store.transaction() as db:
+        contact = db.get(Contact, texter_hash)
+        return bool(contact and contact.opted_out)
+
+
+@task("chat.timers")
+def chat_timers(helpline, chat_id: int) -> None:
+    """A chat's next timer: does what is due, then queues itself for the next one."""
+    now = helpline.clock.now()
+    next_at = waiting.run(helpline, chat_id, now)
+    if next_at is not None and next_at > now:
+        helpline.queue.enqueue("chat.timers", chat_id, at=next_at)
+
+
+@task("checkin.send")
+def checkin_send(helpline, checkin_id: int) -> None:
+    checkin.send_due(helpline, helpline.clock.now(), checkin_id)
+
+
+@periodic("worker.sweep", crontab())
+def sweep(helpline) -> None:
+    """Every minute: every open chat's timers and every due check-in, whether or not their
+    own task was queued (the queue store may have been down when they began)."""
+    now = helpline.clock.now()
+    waiting.sweep(helpline, now)
+    checkin.send_due(helpline, now)
+
+
+@periodic("worker.heartbeat", crontab())
+def heartbeat(helpline) -> None:
+    with helpline.store.transaction() as db:
+        _beat(db, "heartbeat", helpline.clock.now())
+
+
+@periodic("worker.purge", crontab(minute="*/15"))
+def purge(helpline) -> None:
+    """Once a day, in the hour PURGE_HOUR of HELPLINE_TIMEZONE, what `purge` deletes."""
+    now = helpline.clock.now()
+    local = now.replace(tzinfo=UTC).astimezone(helpline.hours.zone)
+    if local.hour != helpline.config["PURGE_HOUR"]:
+        return
+    with helpline.store.transaction() as db:
+        last = db.get(Beat, "purge", with_for_update=True)
+        if last is not None and now - last.at < timedelta(hours=12):
+            return
+        counts, recordings = retention.purge(
+            db, timedelta(days=helpline.config["RETENTION_DAYS"]), now)
+        _beat(db, "purge", now)
+    deleted = sum(helpline.api.delete_recording(sid) for sid in recordings)
+    log.info("purged %s; recordings deleted at Twilio: %d of %d",
+             ", ".join(f"{name}: {count}" for name, count in counts.items()), deleted,
+             len(recordings))
+
+
+def _beat(db, name: str, now: datetime) -> None:
+    beat = db.get(Beat, name, with_for_update=True)
+    if beat is None:
+        db.add(Beat(name=name, at=now))
+    else:
+        beat.at = now
+
+
+def health(db, now: datetime) -> dict:
+    """The worker's last heartbeat, for /healthz and the staff console: times only."""
+    beat = db.execute(select(Beat.at).where(Beat.name == "heartbeat")).scalar_one_or_none()
+    if beat is None:
+        return {"last_heartbeat": None, "seconds_ago": None, "stale": True}
+    return {"last_heartbeat": beat.isoformat() + "Z",
+            "seconds_ago": max(0, int((now - beat).total_seconds())),
+            "stale": now - beat > STALE}
