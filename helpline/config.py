@@ -7,12 +7,14 @@ mode is asked for explicitly (``check`` and ``simulate``, which need none, make 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TRUE = {"1", "true", "yes", "on"}
+log = logging.getLogger(__name__)
 
 
 class ConfigError(RuntimeError):
