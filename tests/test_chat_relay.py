@@ -135,7 +135,7 @@ def test_removing_a_representative_mid_chat_forgets_the_texters_number(app, twil
     chat = chat_row(app)
     assert chat.status == "ended" and chat.texter_encrypted is None and chat.ended_at is not None
     assert rep_row(app, REP_B) is None
-    after = sms(twilio, "hello?")  # a new request, offered to who is still on the roster
+    after = sms(twilio, "0")  # back at the menu, a new ask is offered to who is still on the roster
     assert sent_to(after, REP_B) == [] and "ACCEPT" in sent_to(after, REP_A)[0]
     assert "A person will text you back here soon" in reply_of(after)
 
@@ -202,7 +202,7 @@ def test_the_first_accept_wins_in_the_roster(app, twilio):
     helpline = app.extensions["helpline"]
     with helpline.store.transaction() as db:
         roster = helpline.roster(db)
-        chat = roster.oldest_waiting()
+        chat = roster.oldest_waiting(roster.find(REP_B))
         assert roster.accept(chat, roster.find(REP_B), utcnow()) is True
         assert roster.accept(chat, roster.find(REP_A), utcnow()) is False
         assert chat.rep_id == roster.find(REP_B).id
