@@ -119,7 +119,7 @@ class _Step:
                 self.turn.listen = False
                 return self.turn
 
-        kinds = self.crisis_kinds(text)
+        kinds = self.crisis_kinds(raw) if inp.kind in ("text", "speech") else []
         if kinds:
             for kind in kinds:
                 self.say(kind.text)
@@ -152,16 +152,16 @@ class _Step:
             return self.miss(node)
         return self.choose(node, inp, raw, text)
 
-    def crisis_kinds(self, text: str) -> list:
-        """Crisis words of any language count; the answer comes in the language whose words
-        were used, so "sobredosis" in an English conversation is answered in Spanish."""
-        if not text:
+    def crisis_kinds(self, raw: str) -> list:
+        """A crisis in the words of any language counts (:mod:`helpline.crisis`); the answer
+        comes in the language whose words were used, so "sobredosis" in an English
+        conversation is answered in Spanish."""
+        if not raw.strip():
             return []
         languages = self.e.content.languages
         for code in [self.state["lang"]] + [c for c in languages if c != self.state["lang"]]:
-            words = languages[code].words
-            kinds = [k for k in self.flow.crisis
-                     if any(contains_phrase(text, w) for w in words.get(k.words, ()))]
+            names = languages[code].crisis.kinds(raw)
+            kinds = [k for k in self.flow.crisis if k.words in names]
             if kinds:
                 self.state["lang"] = code
                 return kinds
