@@ -234,6 +234,9 @@ class Helpline:
             return
         if "stop" in turn.events:
             roster.end(chat, now)
+        elif not opened and any(e.startswith("crisis:") for e in turn.events):
+            text = self.staff_text("rep.sms.crisis_waiting", code=chat.code)
+            turn.outbox.extend((n, text) for n in map(roster.number_of, roster.on_duty(now)) if n)
         elif (not opened and not chat.told_waiting
               and now - chat.created_at >= timedelta(minutes=self.config["CHAT_WAIT_NOTICE_MINUTES"])):
             chat.told_waiting = True
