@@ -13,13 +13,12 @@ and punctuation folded, repeated letters collapsed ("wanna dieee" = "wana die").
 the vocabulary does not know, of :data:`FUZZY_MIN` letters or more, is read as the
 vocabulary word one edit away (two from ten letters): "sucide", "overdoesd", "resira".
 Everything is compiled once, when content loads; a text costs a few dictionary lookups
-per word.
+per word. Nothing of a text is kept (no cache): its words are health data.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from itertools import product
 
 from rapidfuzz import process
@@ -62,35 +61,49 @@ class Vocabulary:
     not_typos: frozenset[str] = frozenset()
 
     def __post_init__(self):
-        phrases = {p for parts in self.lines.values() for line in parts for part in line
-                   for p in part} | set(self.ignore)
+        part_ids: dict[frozenset[Phrase], int] = {}
+        self._lines = {name: [tuple(part_ids.setdefault(part, len(part_ids)) for part in line)
+                              for line in lines]
+                       for name, lines in self.lines.items()}
+        self._parts_of: dict[Phrase, list[int]] = {}
+        for part, i in part_ids.items():
+            for phrase in part:
+                self._parts_of.setdefault(phrase, []).append(i)
+        phrases = set(self._parts_of) | set(self.ignore)
         self._by_word: dict[str, list[Phrase]] = {}
-        self._by_stem: list[tuple[str, Phrase]] = []
+        self._by_stem: dict[str, list[tuple[str, Phrase]]] = {}    # by a stem's first 3 letters
         for phrase in phrases:
             if phrase[0].endswith("*"):
-                self._by_stem.append((phrase[0][:-1], phrase))
+                stem = phrase[0][:-1]
+                self._by_stem.setdefault(stem[:3], []).append((stem, phrase))
             else:
                 self._by_word.setdefault(phrase[0], []).append(phrase)
         words = {t for p in phrases for t in p if not t.endswith("*")}
         self._known = frozenset(words) | self.not_typos
-        self._targets = sorted(w for w in words if len(w) >= FUZZY_MIN)
-        self._stems = tuple(s for s, _ in self._by_stem)
-        self._typo = lru_cache(maxsize=4096)(self._correct)
+        self._targets: dict[int, list[str]] = {}    # by length: a typo is one or two letters off
+        for word in sorted(w for w in words if len(w) >= FUZZY_MIN):
+            self._targets.setdefault(len(word), []).append(word)
+        self._stems = tuple(s for stems in self._by_stem.values() for s, _ in stems)
+        self._ignore = frozenset(self.ignore)
 
     # -- matching ---------------------------------------------------------------------------
     def kinds(self, text: str) -> list[str]:
         """The names of the word lists whose lines the text matches, in vocabulary order."""
-        words = [self._typo(w) for w in fold(text)]
+        words = [self._correct(w) for w in fold(text)]
         if not words:
             return []
         found = self._occurrences(words)
-        for phrase in self.ignore:
-            for start, end in found.get(phrase, ()):
-                words[start:end] = [""] * (end - start)
-        if self.ignore:
+        ignored = [span for phrase in self._ignore.intersection(found) for span in found[phrase]]
+        for start, end in ignored:
+            words[start:end] = [""] * (end - start)
+        if ignored:
             found = self._occurrences(words)
-        return [name for name, lines in self.lines.items()
-                if any(_line_matches(line, found) for line in lines)]
+        places: dict[int, list[tuple[int, int]]] = {}
+        for phrase, spans in found.items():
+            for part in self._parts_of.get(phrase, ()):
+                places.setdefault(part, []).extend(spans)
+        return [name for name, lines in self._lines.items()
+                if any(_line_matches(line, places) for line in lines)]
 
     def _occurrences(self, words: list[str]) -> dict[Phrase, list[tuple[int, int]]]:
         found: dict[Phrase, list[tuple[int, int]]] = {}
@@ -98,7 +111,7 @@ class Vocabulary:
             if not word:
                 continue
             candidates = list(self._by_word.get(word, ()))
-            candidates += [p for stem, p in self._by_stem if word.startswith(stem)]
+            candidates += [p for stem, p in self._by_stem.get(word[:3], ()) if word.startswith(stem)]
             for phrase in candidates:
                 end = i + len(phrase)
                 if end <= len(words) and all(_matches(t, w) for t, w in zip(phrase[1:], words[i + 1:end])):
@@ -109,22 +122,21 @@ class Vocabulary:
         if len(word) < FUZZY_MIN or word in self._known or word.isdigit() \
                 or word.startswith(self._stems):
             return word
-        best = process.extractOne(word, self._targets, scorer=OSA.distance,
-                                  score_cutoff=2 if len(word) >= FUZZY_TWO else 1)
+        edits = 2 if len(word) >= FUZZY_TWO else 1
+        targets = [t for n in range(len(word) - edits, len(word) + edits + 1)
+                   for t in self._targets.get(n, ())]
+        best = process.extractOne(word, targets, scorer=OSA.distance, score_cutoff=edits)
         return best[0] if best else word
 
 
-def _line_matches(line: tuple[frozenset[Phrase], ...], found) -> bool:
-    spans = []
-    for part in line:
-        places = [span for phrase in part for span in found.get(phrase, ())]
-        if not places:
-            return False
-        spans.append(places)
-    if len(spans) == 1:
+def _line_matches(line: tuple[int, ...], places: dict[int, list[tuple[int, int]]]) -> bool:
+    """Every part found, all within :data:`WINDOW` words of each other."""
+    if not all(part in places for part in line):
+        return False
+    if len(line) == 1:
         return True
-    return any(max(e for _, e in combo) - min(s for s, _ in combo) <= WINDOW
-               for combo in product(*spans))
+    return any(max(e for _, e in combo) - min(b for b, _ in combo) <= WINDOW
+               for combo in product(*(places[part] for part in line)))
 
 
 # -- compiling ---------------------------------------------------------------------------------

@@ -122,9 +122,11 @@ class _Step:
             keyword = self.e.carrier_keyword(raw)
             if keyword:
                 return self.carrier(keyword)
+
         kinds = self.crisis_kinds(raw) if inp.kind in ("text", "speech") else []
         if self.channel == SMS and inp.kind == "text" and self.state.get("opted_out"):
-            # Opted out: nothing, except a crisis gets its answer alone (README.md, "Opt-out").
+            # Opted out: nothing, except a crisis gets its answer alone (README.md, "A crisis
+            # text from an opted-out number").
             self.turn.listen = False
             self.answer_crisis(kinds)
             return self.turn
