@@ -355,7 +355,8 @@ class Helpline:
         not act twice, it hears where the caller is. ``outcome(db, roster, conv, now, alerts)``
         does what an action URL reports (a dial ended, a recording), may add SMS alerts, and
         says what happened next: an Input, or HANGUP when the caller has gone. Without a database the caller hears
-        the national numbers (``None`` is returned only for a caller who has gone).
+        the national numbers, or the crisis answer to crisis speech (``None`` is returned only
+        for a caller who has gone).
         """
         now = now or utcnow()
         alerts: list[tuple[str, str]] = []
@@ -394,6 +395,8 @@ class Helpline:
             turn.outbox = []
             return turn
         except Unavailable:
+            if inp.kind == "speech" and self.engine.is_crisis(inp.value):
+                return self.engine.handle(None, inp, VOICE, {"open": True})
             return self.offline_call()
 
     def _ring(self, roster: Roster, conv, turn: Turn, now: datetime) -> None:

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from helpline import crisis_eval
+from helpline import create_app, crisis_eval
 from helpline.content import Content
 from helpline.crisis import VocabularyError, compile_vocabulary, fold
 from helpline.engine import Engine
 from helpline.flows import load as load_flow
 
-from .conftest import Twilio, twiml
+from .conftest import Twilio, settings, twiml
 from .test_reps import REP_A, REP_B, ask_for_person, code_from, reply_of, sent_to, sms
 from .test_voice import Call
 
@@ -233,6 +233,19 @@ def call(twilio):
 def test_unsure_crisis_speech_is_answered_not_thrown_away(call, speech, expected):
     call.start()
     assert call.say(speech, confidence="0.1").startswith(answer(expected, "voice"))
+
+
+@pytest.mark.parametrize("speech, expected", [("he's not breathing", OVERDOSE_EN),
+                                              ("ya no puedo con esto", SUICIDE_ES)])
+def test_crisis_speech_without_a_database_gets_the_crisis_answer(tmp_path, speech, expected):
+    app = create_app(settings(tmp_path, DATABASE_URL="postgresql://postgres@127.0.0.1:1/none"))
+    twilio = Twilio(app.test_client())
+    root = twiml(twilio.post("/voice/step", {"CallSid": "CA1", "From": "+15555550123",
+                                             "SpeechResult": speech, "Confidence": "0.2"}))
+    assert " ".join(s.text for s in root.iter("Say")).startswith(answer(expected, "voice"))
+    assert root.find("Gather") is not None and root.find("Hangup") is None
+    offline = twiml(twilio.post("/voice/step", {"CallSid": "CA1", "SpeechResult": "hello"}))
+    assert answer(expected, "voice") not in " ".join(s.text for s in offline.iter("Say"))
 
 
 def test_unsure_speech_that_is_no_crisis_is_still_asked_again(call):
