@@ -15,7 +15,9 @@ Errors (the command exits non-zero):
 - a broken placeholder (a ``{`` or ``}`` on its own);
 - an SMS text, or a whole reply a texter gets, longer than 4 segments;
 - a fact without a source (the fact rule below);
-- a crisis word list missing or empty in a language.
+- a crisis word list missing or empty in a language; a ``crisis.yaml`` that cannot be
+  compiled (an unknown field, a phrase with no letters, a bare ``no`` that YAML reads as
+  false, a misplaced ``*``).
 
 Warnings: an SMS reply longer than 2 segments (the characters that forced UCS-2 are named);
 in what a caller hears, a web address, a symbol (``& / % # @ ( )`` ...) or a run of two or
@@ -24,7 +26,8 @@ more digits ("911" may be read "nine hundred eleven"), a sentence beginning "For
 composed, or one piece longer than 30 seconds at 150 words a minute; a text giving a long number with no source; a fact no flow uses; a
 source without a ``url``; a word that picks two things in one menu; a file that is not read;
 a translation whose ``{placeholders}`` differ from the default language's, or one named
-``{channel}``, ``{lang}`` or ``{key}``, which the code cannot fill in.
+``{channel}``, ``{lang}`` or ``{key}``, which the code cannot fill in; in ``crisis.yaml``, a
+group no line uses or a word list no flow uses.
 Info (``--verbose``): every SMS text's encoding and segments, every voice text's length.
 
 Allowed: an entry whose ``long_sms`` says why it cannot be shorter may make a reply over 2
@@ -59,7 +62,10 @@ from pathlib import Path
 import yaml
 
 from . import content as content_module
-from .content import SPECIAL_FILES, Content, ContentError, Language, sms_segments
+from .content import (SPECIAL_FILES, Content, ContentError, Language, add_crisis_vocabulary,
+                      sms_segments)
+from .crisis import SPECIAL_KEYS as CRISIS_SPECIAL_KEYS
+from .crisis import VocabularyError, unused_groups
 from .engine import SMS, VOICE, Engine, Input
 from .flows import CARRIER_KEYWORDS, CHANNELS, ENGINE_TEXTS, ENGINE_WORDS, Flow, FlowError, Node
 from .flows import _parse as parse_flow
@@ -127,6 +133,7 @@ class Project:
     findings: list[Finding] = field(default_factory=list)
     broken: set[tuple[str, str]] = field(default_factory=set)   # (language, key) not loaded
     long_allowed: set[tuple[str, str]] = field(default_factory=set)   # long_sms that was needed
+    crisis_lists: dict[str, list[str]] = field(default_factory=dict)  # language -> crisis.yaml lists
 
     def add(self, level: str, file: str, key: str, message: str, path: str | None = None):
         line = self.lines.get(file, {}).get(path if path is not None else key)
@@ -242,6 +249,19 @@ def load_language(project: Project, folder: Path) -> Language:
             continue
         lang.words[str(name)] = tuple(normalize(str(w)) for w in raw if normalize(str(w)))
         lang.word_files[str(name)] = "words.yaml"
+    crisis_path = folder / "crisis.yaml"
+    if crisis_path.exists():
+        data = read_yaml(project, crisis_path, f"{label}/crisis.yaml") or {}
+        try:
+            add_crisis_vocabulary(lang, data)
+        except VocabularyError as exc:
+            key, _, message = str(exc).partition(": ")
+            project.add(ERROR, f"{label}/crisis.yaml", key if message else "", message or key)
+        else:
+            for group in unused_groups(data):
+                project.add(WARNING, f"{label}/crisis.yaml", f"groups.{group}",
+                            "no line uses this group: name it in a line, like [someone, blue]")
+            project.crisis_lists[code] = [str(k) for k in data if k not in CRISIS_SPECIAL_KEYS]
     sources_path = folder / "sources.yaml"
     data = read_yaml(project, sources_path, f"{label}/sources.yaml") if sources_path.exists() else {}
     for key, raw in (data or {}).items():
@@ -527,7 +547,10 @@ def check_languages_match(project: Project, crisis_words: set[str]) -> None:
             for code, lang in langs.items():
                 if key in getattr(lang, attr) or (code, key) in project.broken:
                     continue
-                file = fixed_file or langs[owner].entries[key].file
+                if attr == "words":
+                    file = langs[owner].word_files.get(key, fixed_file)
+                else:
+                    file = fixed_file or langs[owner].entries[key].file
                 project.add(ERROR, f"{project.content_label}/{code}/{file}", key,
                             f"missing in {project.lang_name(code)}: "
                             f"{project.content_label}/{owner}/{file} has it; add a translation")
@@ -563,12 +586,20 @@ def check_placeholders_match(project: Project) -> None:
 
 
 def check_crisis_words(project: Project, flows: list[Flow]) -> None:
+    used = {kind.words for flow in flows for kind in flow.crisis}
+    for code, names in project.crisis_lists.items():
+        for name in names:
+            if flows and name not in used:
+                project.add(WARNING, f"{project.content_label}/{code}/crisis.yaml", name,
+                            "no flow uses these crisis words: name them in a 'crisis.kinds' "
+                            f"entry of {project.flows_label}/{MAIN_FLOW}")
     for flow in flows:
         for kind in flow.crisis:
             for code, lang in project.languages.items():
                 if not lang.words.get(kind.words):
                     missing = "missing" if kind.words not in lang.words else "empty"
-                    project.add(ERROR, f"{project.content_label}/{code}/words.yaml", kind.words,
+                    file = lang.word_files.get(kind.words, "crisis.yaml")
+                    project.add(ERROR, f"{project.content_label}/{code}/{file}", kind.words,
                                 f"{missing}: the crisis words for '{kind.name}' in "
                                 f"{project.lang_name(code)}; without them a texter or caller "
                                 f"who uses them does not get the crisis answer first")

@@ -1,6 +1,7 @@
 """The ``flask --app helpline ...`` commands, a thin layer over the modules doing the work.
 
 - ``check``: :mod:`helpline.check` on the configured ``flows/`` and ``content/``.
+- ``crisis-eval``: :mod:`helpline.crisis_eval`, crisis recognition measured on a corpus.
 - ``simulate sms|voice``: :mod:`helpline.simulate`, a conversation in the terminal.
 - ``reps add|remove|list|on|off``: the roster of representatives (:mod:`helpline.reps`).
 - ``staff add|remove``: staff console accounts (:mod:`helpline.staff.cli`).
@@ -27,6 +28,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from . import check as checks
+from . import crisis_eval
 from . import migrate, retention
 from . import simulate as simulator
 from .hours import DAYS, UTC
@@ -47,8 +49,8 @@ class SettingsError(click.ClickException):
 def register(app) -> None:
     from .staff.cli import staff_cli
 
-    for command in (check_command, simulate_command, reps_group, staff_cli, db_group,
-                    purge_command, worker_command):
+    for command in (check_command, crisis_eval_command, simulate_command, reps_group, staff_cli,
+                    db_group, purge_command, worker_command):
         app.cli.add_command(command)
 
 
@@ -300,6 +302,18 @@ def check_command(verbose: bool) -> None:
     click.echo(checks.summary(findings))
     if any(f.level == checks.ERROR for f in findings):
         sys.exit(1)
+
+
+@click.command("crisis-eval")
+@click.option("--corpus", type=click.Path(exists=True, file_okay=False),
+              default=str(crisis_eval.DEFAULT_CORPUS), show_default=True,
+              help="A folder of <lang>.<part>.yaml files of labelled texts.")
+@with_appcontext
+def crisis_eval_command(corpus: str) -> None:
+    """Recall and false positives of crisis recognition, per language and part; every miss."""
+    results = crisis_eval.evaluate(_helpline().engine, corpus)
+    for line in crisis_eval.report(results):
+        click.echo(line)
 
 
 @click.command("simulate")

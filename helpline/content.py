@@ -4,8 +4,9 @@ Each language folder holds flat YAML mappings of ``key: entry``. An entry is eit
 string, or a mapping with ``text`` (the SMS and default wording), an optional ``voice``
 variant written for the ear, ``sources`` naming keys of ``sources.yaml``, and ``long_sms``:
 why the text may make a reply over two SMS segments (read only by ``helpline.check``).
-``words.yaml`` maps a name to the words and phrases that choose it; ``sources.yaml`` maps a
-source key to its ``name`` and ``url``; ``language.yaml`` holds ``name`` and ``locale``.
+``words.yaml`` maps a name to the words and phrases that choose it; ``crisis.yaml`` is the
+crisis vocabulary (:mod:`helpline.crisis`); ``sources.yaml`` maps a source key to its
+``name`` and ``url``; ``language.yaml`` holds ``name`` and ``locale``.
 """
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ from pathlib import Path
 
 import yaml
 
+from .crisis import Vocabulary, VocabularyError, compile_vocabulary
 from .textnorm import normalize
 
-SPECIAL_FILES = {"words.yaml", "sources.yaml", "language.yaml"}
+SPECIAL_FILES = {"words.yaml", "sources.yaml", "language.yaml", "crisis.yaml"}
 ENTRY_FIELDS = {"text", "voice", "sources", "long_sms"}
 
 
@@ -48,6 +50,7 @@ class Language:
     phrases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     word_files: dict[str, str] = field(default_factory=dict)
     sources: dict[str, dict] = field(default_factory=dict)
+    crisis: Vocabulary = field(default_factory=Vocabulary)
 
 
 # libyaml's parser when PyYAML has it: the same safe loading, several times faster at start-up.
@@ -113,12 +116,30 @@ def load_language(folder: Path) -> Language:
         lang.words[str(name)] = tuple(normalize(str(w)) for w in raw if normalize(str(w)))
         lang.phrases[str(name)] = tuple(str(w) for w in raw)
         lang.word_files[str(name)] = "words.yaml"
+    crisis_path = folder / "crisis.yaml"
+    if crisis_path.exists():
+        try:
+            add_crisis_vocabulary(lang, _read_yaml(crisis_path))
+        except VocabularyError as exc:
+            raise ContentError(f"crisis.yaml: {exc}") from None
     sources_path = folder / "sources.yaml"
     for key, raw in (_read_yaml(sources_path) if sources_path.exists() else {}).items():
         if not isinstance(raw, dict) or "name" not in raw:
             raise ContentError(f"sources.yaml: {key}: needs a 'name' (and usually a 'url')")
         lang.sources[str(key)] = raw
     return lang
+
+
+def add_crisis_vocabulary(lang: Language, data: dict) -> None:
+    """The compiled vocabulary, and each crisis word list's plain phrases as words (for a
+    speech recognizer's hints and for what the flow checks)."""
+    lang.crisis = compile_vocabulary(data)
+    for name, phrases in lang.crisis.hints.items():
+        if name in lang.words:
+            raise VocabularyError(f"{name}: also in {lang.word_files[name]}: keep it in one file")
+        lang.words[name] = tuple(normalize(p) for p in phrases if normalize(p))
+        lang.phrases[name] = phrases
+        lang.word_files[name] = "crisis.yaml"
 
 
 class Content:

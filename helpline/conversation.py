@@ -281,6 +281,9 @@ class Helpline:
                     or body.strip() in self.engine.flow.commands["menu"].digits):
                 return self._leave_line(roster, chat, state, context, now, keep_place=True)
         turn = probe if crisis else Turn(state=state, listen=False)
+        if crisis:
+            text = self.staff_text("rep.sms.crisis_waiting", code=chat.code)
+            turn.outbox.extend((n, text) for n in map(roster.number_of, roster.on_duty(now)) if n)
         if body.strip() and self.kept.add(chat, body) and not crisis:
             turn.say.append(self.content.text(lang, "chat.kept", SMS))
             if roster.texters_waiting() > 1:
@@ -445,7 +448,8 @@ class Helpline:
         not act twice, it hears where the caller is. ``outcome(db, roster, conv, now, alerts)``
         does what an action URL reports (a dial ended, a recording), may add SMS alerts, and
         says what happened next: an Input, or HANGUP when the caller has gone. Without a database the caller hears
-        the national numbers (``None`` is returned only for a caller who has gone).
+        the national numbers, or the crisis answer to crisis speech (``None`` is returned only
+        for a caller who has gone).
         """
         now = now or utcnow()
         alerts: list[tuple[str, str]] = []
@@ -484,6 +488,8 @@ class Helpline:
             turn.outbox = []
             return turn
         except Unavailable:
+            if inp.kind == "speech" and self.engine.is_crisis(inp.value):
+                return self.engine.handle(None, inp, VOICE, {"open": True})
             return self.offline_call()
 
     def _ring(self, roster: Roster, conv, turn: Turn, now: datetime) -> None:

@@ -65,6 +65,13 @@ class Engine:
         return {"lang": lang, "node": None, "step": 0, "trail": [], "misses": 0,
                 "opted_out": opted_out}
 
+    def is_crisis(self, raw: str) -> bool:
+        """Whether words of any language say a crisis the flow answers; for a channel to
+        keep what it would otherwise throw away (unsure speech)."""
+        names = {k.words for k in self.flow.crisis}
+        return any(names.intersection(lang.crisis.kinds(raw))
+                   for lang in self.content.languages.values())
+
     def carrier_keyword(self, raw: str) -> str | None:
         """"stop", "start" or "help" when the whole message is a carrier keyword."""
         squeezed = "".join(raw.split()).lower()
@@ -144,15 +151,16 @@ class _Step:
             keyword = self.e.carrier_keyword(raw)
             if keyword:
                 return self.carrier(keyword)
-            if self.state.get("opted_out"):
-                self.turn.listen = False
-                return self.turn
 
-        kinds = self.crisis_kinds(text)
+        kinds = self.crisis_kinds(raw) if inp.kind in ("text", "speech") else []
+        if self.channel == SMS and inp.kind == "text" and self.state.get("opted_out"):
+            # Opted out: nothing, except a crisis gets its answer alone (README.md, "A crisis
+            # text from an opted-out number").
+            self.turn.listen = False
+            self.answer_crisis(kinds)
+            return self.turn
         if kinds:
-            for kind in kinds:
-                self.say(kind.text)
-                self.turn.events.append(f"crisis:{kind.name}")
+            self.answer_crisis(kinds)
             return self.goto(self.flow.crisis_then)
 
         code = self.language_word(text)
@@ -180,16 +188,21 @@ class _Step:
             return self.miss(node)
         return self.choose(node, inp, raw, text)
 
-    def crisis_kinds(self, text: str) -> list:
-        """Crisis words of any language count; the answer comes in the language whose words
-        were used, so "sobredosis" in an English conversation is answered in Spanish."""
-        if not text:
+    def answer_crisis(self, kinds) -> None:
+        for kind in kinds:
+            self.say(kind.text)
+            self.turn.events.append(f"crisis:{kind.name}")
+
+    def crisis_kinds(self, raw: str) -> list:
+        """A crisis in the words of any language counts (:mod:`helpline.crisis`); the answer
+        comes in the language whose words were used, so "sobredosis" in an English
+        conversation is answered in Spanish."""
+        if not raw.strip():
             return []
         languages = self.e.content.languages
         for code in [self.state["lang"]] + [c for c in languages if c != self.state["lang"]]:
-            words = languages[code].words
-            kinds = [k for k in self.flow.crisis
-                     if any(contains_phrase(text, w) for w in words.get(k.words, ()))]
+            names = languages[code].crisis.kinds(raw)
+            kinds = [k for k in self.flow.crisis if k.words in names]
             if kinds:
                 self.state["lang"] = code
                 return kinds
@@ -379,11 +392,16 @@ class _Step:
                     code, self.flow.texts["language_offer"], self.channel, digit=digit))
 
     def hints(self, node: Node) -> tuple[str, ...]:
-        """What a speech recognizer should listen for at this node, as written in content."""
+        """What a speech recognizer should listen for at this node, as written in content;
+        where the language is still being chosen, every language's crisis words."""
         names = [o.words for o in self.options(node)]
         names += [f"language.{code}" for _, code in node.choices]
         names += [c.words for c in self.flow.commands.values() if c.words]
         names += [k.words for k in self.flow.crisis]
         lang = self.state["lang"]
-        return tuple(dict.fromkeys(p for n in names for p in self.e.content.phrases(lang, n)))
+        phrases = [p for n in names for p in self.e.content.phrases(lang, n)]
+        if node.type == "language":
+            phrases += [p for code in self.e.content.languages if code != lang
+                        for k in self.flow.crisis for p in self.e.content.phrases(code, k.words)]
+        return tuple(dict.fromkeys(phrases))
 

@@ -16,14 +16,16 @@ from .sms import twiml
 bp = Blueprint("voice", __name__)
 QUEUE = "helpline"
 VOICEMAIL_SECONDS = 120
+MAX_HINTS = 500     # Twilio's limit for a Gather's hints
 
 
 def helpline():
     return current_app.extensions["helpline"]
 
 
-def parse_input(form, min_confidence: float) -> Input:
-    """Keys win over speech; unsure speech counts as nothing said, so it is asked again."""
+def parse_input(form, min_confidence: float, is_crisis=lambda speech: False) -> Input:
+    """Keys win over speech; unsure speech counts as nothing said, so it is asked again,
+    unless it says a crisis: "he's not breathing" heard at any confidence is answered."""
     digits = form.get("Digits", "").strip()
     if digits:
         return Input("digits", digits)
@@ -33,7 +35,7 @@ def parse_input(form, min_confidence: float) -> Input:
             confidence = float(form.get("Confidence", "") or 1.0)
         except ValueError:
             confidence = 1.0
-        if confidence >= min_confidence:
+        if confidence >= min_confidence or is_crisis(speech):
             return Input("speech", speech)
     return Input("silence")
 
@@ -109,7 +111,7 @@ def render(turn: Turn) -> VoiceResponse:
             input="dtmf speech", action=url_for("voice.step", s=step), method="POST", num_digits=1,
             timeout=config["GATHER_TIMEOUT"], speech_timeout="auto", finish_on_key="",
             action_on_empty_result=True, language=helpline().content.locale(turn.lang),
-            hints=", ".join(turn.hints) or None)
+            hints=", ".join(turn.hints[:MAX_HINTS]) or None)
         speak(gather, turn)
         response.redirect(url_for("voice.step", s=step), method="POST")
     return response
@@ -158,7 +160,8 @@ def incoming():
 @bp.post("/voice/step")
 @twilio_signed
 def step():
-    return answer(parse_input(request.form, current_app.config["SPEECH_MIN_CONFIDENCE"]))
+    return answer(parse_input(request.form, current_app.config["SPEECH_MIN_CONFIDENCE"],
+                              helpline().engine.is_crisis))
 
 
 @bp.post("/voice/dial-status")

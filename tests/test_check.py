@@ -368,15 +368,32 @@ def test_prompts_are_not_facts_but_a_phone_number_wants_a_source(copy):
 
 
 def test_crisis_word_lists_in_every_language(copy):
-    text = copy.file("content/es/words.yaml").read_text(encoding="utf-8")
-    lines = [line for line in text.splitlines() if not line.startswith("crisis.suicide:")]
-    copy.file("content/es/words.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    copy.replace("content/en/words.yaml", "crisis.overdose: [", "crisis.overdose: []\nunused: [")
+    text = copy.file("content/es/crisis.yaml").read_text(encoding="utf-8")
+    start, end = text.index("crisis.suicide:"), text.index("ignore:")
+    copy.file("content/es/crisis.yaml").write_text(text[:start] + text[end:], encoding="utf-8")
     errors = copy.findings("error")
-    missing = only(errors, "content/es/words.yaml", "crisis.suicide")
+    missing = only(errors, "content/es/crisis.yaml", "crisis.suicide")
     assert "missing: the crisis words for 'suicide' in Español (es)" in missing.message
-    empty = only(errors, "content/en/words.yaml", "crisis.overdose")
-    assert "empty: the crisis words for 'overdose' in English (en)" in empty.message
+
+
+def test_a_crisis_vocabulary_that_cannot_be_compiled(copy):
+    copy.replace("content/en/crisis.yaml", "  - [not, breathing]", "  - [no, breathing]")
+    found = only(copy.findings("error"), "content/en/crisis.yaml", "crisis.overdose[7]")
+    assert "a bare yes, no, on or off is read as true/false" in found.message
+    copy.replace("content/en/crisis.yaml", "  - [no, breathing]", "  - '*od'")
+    found = only(copy.findings("error"), "content/en/crisis.yaml", "crisis.overdose[7]")
+    assert "a '*' ends a word" in found.message
+
+
+def test_crisis_groups_and_lists_nobody_uses(copy):
+    copy.replace("content/en/crisis.yaml", "groups:\n", "groups:\n  spare: [spare]\n")
+    copy.replace("content/en/crisis.yaml", "ignore:\n", "crisis.unknown: [nothing]\n\nignore:\n")
+    warnings = copy.findings("warning")
+    assert "no line uses this group" in only(warnings, "content/en/crisis.yaml", "groups.spare").message
+    assert "no flow uses these crisis words" in only(
+        warnings, "content/en/crisis.yaml", "crisis.unknown").message
+    missing = only(copy.findings("error"), "content/es/crisis.yaml", "crisis.unknown")
+    assert "content/en/crisis.yaml has it; add a translation" in missing.message
 
 
 def test_what_the_app_itself_refuses_is_an_error_too(copy, monkeypatch):

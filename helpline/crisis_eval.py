@@ -1,0 +1,84 @@
+"""How well crisis texts are recognised: the labelled corpus in ``tests/crisis_corpus/``
+run through the engine exactly as a first text, per language and part.
+
+A file ``<lang>.<part>.yaml`` maps a label to texts. ``overdose`` and ``suicide`` are
+crises and must get that crisis answer (recall); ``idiom``, ``info`` and ``none`` are not,
+and any crisis answer to them counts as a false positive (informational questions may get
+the crisis line first, so ``info`` has no target). The ``heldout`` part is never tuned on.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .engine import SMS, Engine, Input
+
+CRISES = ("overdose", "suicide")
+NOT_CRISES = ("idiom", "info", "none")
+RECALL_TARGET = 0.95
+IDIOM_TARGET = 0.10
+DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "tests" / "crisis_corpus"
+
+
+@dataclass
+class Result:
+    lang: str
+    part: str
+    counts: dict[str, int] = field(default_factory=dict)
+    hits: dict[str, int] = field(default_factory=dict)
+    misses: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def rate(self, label: str) -> float:
+        return self.hits.get(label, 0) / self.counts[label] if self.counts.get(label) else 0.0
+
+    @property
+    def recall(self) -> float:
+        total = sum(self.counts.get(k, 0) for k in CRISES)
+        return sum(self.hits.get(k, 0) for k in CRISES) / total if total else 0.0
+
+    @property
+    def meets_targets(self) -> bool:
+        return self.recall >= RECALL_TARGET and self.rate("idiom") <= IDIOM_TARGET
+
+
+def recognised(engine: Engine, text: str) -> set[str]:
+    """The crisis kinds a first text gets an answer for."""
+    turn = engine.handle(engine.new_state(), Input("text", text), SMS, {"open": True})
+    return {e.split(":", 1)[1] for e in turn.events if e.startswith("crisis:")}
+
+
+def evaluate(engine: Engine, corpus: Path) -> list[Result]:
+    results = []
+    for path in sorted(Path(corpus).glob("*.yaml")):
+        lang, _, part = path.stem.partition(".")
+        result = Result(lang, part)
+        for label, texts in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items():
+            if label not in CRISES + NOT_CRISES:
+                raise ValueError(f"{path.name}: unknown label '{label}'")
+            result.counts[label] = len(texts)
+            for text in texts:
+                kinds = recognised(engine, str(text))
+                hit = label in kinds if label in CRISES else bool(kinds)
+                result.hits[label] = result.hits.get(label, 0) + hit
+                if hit != (label in CRISES):
+                    result.misses.append((label, ",".join(sorted(kinds)) or "-", str(text)))
+        results.append(result)
+    return results
+
+
+def report(results: list[Result]) -> list[str]:
+    lines = []
+    for r in results:
+        lines.append(
+            f"{r.lang} {r.part:8} recall {r.recall:.2f} (overdose {r.rate('overdose'):.2f} "
+            f"of {r.counts.get('overdose', 0)}, suicide {r.rate('suicide'):.2f} of "
+            f"{r.counts.get('suicide', 0)})  false positives: idiom {r.rate('idiom'):.2f} of "
+            f"{r.counts.get('idiom', 0)}, none {r.rate('none'):.2f} of {r.counts.get('none', 0)}"
+            f", info {r.rate('info'):.2f} of {r.counts.get('info', 0)}"
+            f"  {'meets targets' if r.meets_targets else 'BELOW TARGET'}")
+    for r in results:
+        for label, got, text in r.misses:
+            lines.append(f"  miss {r.lang} {r.part} [{label} -> {got}] {text}")
+    return lines
