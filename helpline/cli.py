@@ -278,7 +278,7 @@ def purge_command(older_than: str | None) -> None:
 def worker_command(threads: int | None) -> None:
     """Run the worker: timers, alerts by REST with retries, check-ins, the daily purge.
     SIGTERM lets the tasks under way finish; Ctrl-C (SIGINT) stops at once."""
-    helpline = _helpline()
+    helpline = require_helpline()
     store = current_app.config["REDIS_URL"] and "Redis" or current_app.config["QUEUE_PATH"]
     click.echo(f"worker: queue {current_app.config['QUEUE_NAME']} on {store.split('@')[-1]}")
     helpline.queue.consumer(threads or current_app.config["WORKER_THREADS"]).run()
@@ -311,7 +311,7 @@ def check_command(verbose: bool) -> None:
 @with_appcontext
 def crisis_eval_command(corpus: str) -> None:
     """Recall and false positives of crisis recognition, per language and part; every miss."""
-    results = crisis_eval.evaluate(_helpline().engine, corpus)
+    results = crisis_eval.evaluate(require_helpline().engine, corpus)
     for line in crisis_eval.report(results):
         click.echo(line)
 

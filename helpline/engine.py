@@ -393,14 +393,15 @@ class _Step:
 
     def hints(self, node: Node) -> tuple[str, ...]:
         """What a speech recognizer should listen for at this node, as written in content;
-        where the language is still being chosen, every language's crisis words."""
+        at a call's first prompt, where the language is still being chosen, every language's
+        crisis words."""
         names = [o.words for o in self.options(node)]
         names += [f"language.{code}" for _, code in node.choices]
         names += [c.words for c in self.flow.commands.values() if c.words]
         names += [k.words for k in self.flow.crisis]
         lang = self.state["lang"]
         phrases = [p for n in names for p in self.e.content.phrases(lang, n)]
-        if node.type == "language":
+        if node.id == self.flow.start[self.channel]:
             phrases += [p for code in self.e.content.languages if code != lang
                         for k in self.flow.crisis for p in self.e.content.phrases(code, k.words)]
         return tuple(dict.fromkeys(phrases))

@@ -18,7 +18,8 @@ from .conftest import TOKEN, settings
 
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = ROOT / ".venv" / "bin" / "flask"
-COMMANDS = ["check", "db", "purge", "reps", "routes", "run", "shell", "simulate", "staff"]
+COMMANDS = ["check", "crisis-eval", "db", "purge", "reps", "routes", "run", "shell", "simulate", "staff",
+            "worker"]
 NO_SECRETS = "set HELPLINE_HASH_KEY, HELPLINE_ENCRYPTION_KEY, SECRET_KEY (see .env.example), " \
              "or HELPLINE_DEV_MODE=1"
 
