@@ -18,10 +18,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from .callbacks import Callbacks
 from .engine import SMS, VOICE, Engine, Input, Turn
 from .hours import UTC, Hours
+from .locator import Locator
+from .places_text import PlacesText
 from .reps import ACTIVE, E164, WAITING, Roster, parse_command
 from .security import Vault, hash_number
 from .spool import Spool
 from .store import Chat, Event, Representative, Store, Voicemail, utcnow
+from .treatment_search import Pending, TreatmentSearch
 from .twilio_api import TwilioApi
 
 log = logging.getLogger(__name__)
@@ -48,6 +51,11 @@ class Helpline:
         self.callbacks = Callbacks(self.hash, self.vault, config["PIN_HOURS"])
         self.coordinators = [n.strip() for n in config["HELPLINE_COORDINATORS"].split(",") if n.strip()]
         self.down_until = 0.0
+        # No worker takes slow searches yet (defer=None): the person gets the national
+        # helpline's number and the link when the locator is slow (see TreatmentSearch).
+        self.searches = TreatmentSearch(
+            engine.flow, self.vault, self.hash, Locator(config["FINDTREATMENT_API_BASE"]),
+            config["FINDTREATMENT_WAIT_SECONDS"], PlacesText(self.content), defer=None)
 
     @contextmanager
     def transaction(self):
@@ -142,6 +150,7 @@ class Helpline:
             return self.offline_text(number, body)
 
     def _text(self, number: str, body: str, message_sid: str, now: datetime) -> Turn:
+        pending = None
         with self.transaction() as db:
             if message_sid and not self.store.first_receipt(db, message_sid, now):
                 return Turn(state=self.engine.new_state(), listen=False)  # Twilio's retry
@@ -169,6 +178,7 @@ class Helpline:
                 turn = self._in_chat(roster, chat, state, body, context, now)
             else:
                 turn = self.engine.handle(state, Input("text", body), SMS, context)
+                pending = self.searches.during(db, turn, SMS, number, now)
                 self._after_texter_turn(db, roster, turn, chat, number, number_hash, now)
             self.record(db, SMS, turn.events, now)
             self._offer_to_everyone(roster, turn, now)
@@ -176,7 +186,21 @@ class Helpline:
             conv.state, conv.updated_at = turn.state, now
             contact.lang, contact.opted_out = turn.state["lang"], turn.state["opted_out"]
             contact.updated_at = now
+        if pending:
+            self.finish_search(pending, now)
         return turn
+
+    def finish_search(self, pending: Pending, now: datetime) -> None:
+        """The locator, asked after the turn's transaction so no lock waits on it; what it
+        found is cached in a second short one (or not at all while the database is away)."""
+        fetched = self.searches.fetch(pending)
+        if fetched:
+            try:
+                with self.transaction() as db:
+                    self.searches.save(db, pending, fetched, now)
+            except Unavailable:
+                pass
+        self.searches.finish(pending, fetched)
 
     def _over_limit(self, contact, now: datetime) -> bool:
         """Per-number messages in a one-minute window, counted in the shared database."""
@@ -356,6 +380,7 @@ class Helpline:
         """
         now = now or utcnow()
         alerts: list[tuple[str, str]] = []
+        pending = None
         try:
             with self.transaction() as db:
                 roster = self.roster(db)
@@ -373,7 +398,10 @@ class Helpline:
                     conv.caller_hash = self.hash(caller)
                 if state is None:
                     self.record(db, VOICE, ["contact"], now)
-                turn = self.engine.handle(state, inp, VOICE, self.context(roster, now, caller, VOICE))
+                context = self.context(roster, now, caller, VOICE)
+                self.searches.voice_context(db, state, caller, context)
+                turn = self.engine.handle(state, inp, VOICE, context)
+                pending = self.searches.during(db, turn, VOICE, caller, now)
                 if turn.action == "connect":
                     self._ring(roster, conv, turn, now)
                 elif turn.action == "callback" and caller and conv.caller_hash:
@@ -387,6 +415,8 @@ class Helpline:
                 self.record(db, VOICE, turn.events, now)
                 turn.state["turns"] = (state or {}).get("turns", 0) + 1
                 conv.state, conv.updated_at = turn.state, now
+            if pending:
+                self.finish_search(pending, now)
             self.send_later(turn.outbox)
             turn.outbox = []
             return turn

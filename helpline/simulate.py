@@ -66,8 +66,9 @@ class Twilio:
 
 @contextmanager
 def throwaway_app(app, *, lang: str | None = None, database: str | None = None,
-                  representatives: Iterable[str] = ()):
-    """A :class:`Twilio` talking to a copy of ``app`` on a database of its own."""
+                  representatives: Iterable[str] = (), locator: str | None = None):
+    """A :class:`Twilio` talking to a copy of ``app`` on a database of its own (and, given
+    ``locator``, asking that locator for places near a ZIP code)."""
     from . import create_app
     from .config import ConfigError
 
@@ -85,6 +86,8 @@ def throwaway_app(app, *, lang: str | None = None, database: str | None = None,
         overrides["RATE_LIMIT_PER_MINUTE"] = 0   # a script types faster than any texter
     if lang is not None:
         overrides["HELPLINE_DEFAULT_LANGUAGE"] = lang
+    if locator is not None:
+        overrides["FINDTREATMENT_API_BASE"] = locator
     roster = [n.strip() for n in str(overrides.get("HELPLINE_REPRESENTATIVES") or "").split(",")]
     overrides["HELPLINE_REPRESENTATIVES"] = ",".join(
         dict.fromkeys(n for n in roster + list(representatives) if n))
@@ -111,6 +114,22 @@ def throwaway_app(app, *, lang: str | None = None, database: str | None = None,
         if store is not None:
             store.engine.dispose()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def locator_standin():
+    """The address of the FindTreatment.gov stand-in the tests use (recorded-shape places at
+    fixed distances from any ZIP code), running until the simulation ends."""
+    try:
+        from tests.locator_standin import LocatorStandIn
+    except ImportError:
+        raise SimulateError("--locator-standin needs the project's tests/ folder: run the "
+                            "simulator from the project's folder") from None
+    standin = LocatorStandIn()
+    try:
+        yield standin.url
+    finally:
+        standin.close()
 
 
 class Texter:
