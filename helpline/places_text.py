@@ -52,11 +52,13 @@ class PlacesText:
     def what(self, lang: str, filter_name: str, channel: str = SMS) -> str:
         return self.text(lang, f"search.filter.{filter_name}", channel)
 
-    def medications(self, lang: str, place: Place, channel: str) -> str:
+    def medications(self, lang: str, place: Place) -> str:
+        """What a texter reads about medications when the listing says (callers hear only
+        name, town, distance and number: two places already take half a minute)."""
         if not place.medications:
             return ""
-        names = ", ".join(self.text(lang, f"search.med.{m}", channel) for m in place.medications)
-        return self.text(lang, "search.offers", channel, medications=names)
+        names = ", ".join(self.text(lang, f"search.med.{m}") for m in place.medications)
+        return self.text(lang, "search.offers", medications=names)
 
     def sms(self, lang: str, zip_code: str, filter_name: str, miles: int, places: list[Place],
             first: int, more: bool, spanish_note: bool, rest: list[str]) -> str:
@@ -76,7 +78,7 @@ class PlacesText:
                                        name=shorten(gsm_text(p.name), limit),
                                        town=shorten(gsm_text(p.town), limit // 2),
                                        distance=p.miles,
-                                       offers=self.medications(lang, p, SMS) if offers else "")
+                                       offers=self.medications(lang, p) if offers else "")
                              for n, p in enumerate(shown, start=first)]
                     reply = "\n".join([head, *lines, *tail])
                     if len(shown) <= 1 or sms_segments("\n".join([reply, *rest])).count <= SMS_SEGMENTS:
@@ -88,8 +90,7 @@ class PlacesText:
         parts = [self.text(lang, "search.found", VOICE, miles=miles,
                            what=self.what(lang, filter_name, VOICE))]
         parts += [self.text(lang, "search.place", VOICE, n=n, name=p.name, town=p.town,
-                            distance=p.miles, phone=in_groups(p.phone),
-                            offers=self.medications(lang, p, VOICE))
+                            distance=p.miles, phone=in_groups(p.phone))
                   for n, p in enumerate(places, start=1)]
         if spanish_note:
             parts.append(self.text(lang, "search.no_spanish", VOICE))

@@ -283,9 +283,16 @@ class Caller:
                  "leave the line, an empty line to keep waiting)")
 
     # -- what the caller does ------------------------------------------------------------
+    def keys_wanted(self) -> int:
+        verb = self.waiting[0] if self.waiting else None
+        return int(verb.get("numDigits") or 1) if verb is not None and verb.tag == "Gather" else 1
+
     def send(self, line: str) -> None:
         text = line.strip()
-        if len(text) > 1 and set(text.replace(" ", "")) <= KEYS:
+        if self.keys_wanted() > 1 and text and set(text) <= KEYS:
+            self.out(f"(presses {' '.join(text)})")   # a ZIP code: the keys go together
+            self.send_one(text)
+        elif len(text) > 1 and set(text.replace(" ", "")) <= KEYS:
             for key in text.replace(" ", ""):
                 if self.ended:
                     break
@@ -307,7 +314,7 @@ class Caller:
     def on_gather(self, gather: ET.Element, rest: list[ET.Element], text: str) -> None:
         inputs = gather.get("input", "dtmf").split()
         data = {}
-        if text in KEYS and len(text) == 1:
+        if text and set(text) <= KEYS and (len(text) == 1 or self.keys_wanted() > 1):
             if "dtmf" in inputs:
                 data = {"Digits": text}
         elif text:
