@@ -13,7 +13,8 @@ Errors (the command exits non-zero):
 - a node no path reaches (from ``start``, ``home``, commands, ``crisis.then``, options,
   ``then``, ``silence``); a node with no way back to ``home``; no ``person`` command;
 - a broken placeholder (a ``{`` or ``}`` on its own);
-- an SMS text, or a whole reply a texter gets, longer than 4 segments;
+- an SMS text, or a whole reply a texter gets, longer than 4 segments (a list of three
+  places near a ZIP code included, built from the ``search.*`` entries with long names);
 - a fact without a source (the fact rule below);
 - a crisis word list missing or empty in a language.
 

@@ -94,6 +94,7 @@ class TreatmentSearch:
         near ..." (the worker texts the list by REST). Without one, the person gets the
         national helpline's number and the link at once."""
         self.search = flow.search
+        self.sorry = flow.texts["didnt_get"]
         self.vault, self.hash = vault, hash_number
         self.locator, self.wait, self.texts = locator, wait_seconds, texts
         self.defer = defer
@@ -216,13 +217,16 @@ class TreatmentSearch:
         self._deliver(pending, reply)
 
     def _deliver(self, pending: Pending, reply: str) -> None:
-        """Said first in this turn's reply, or, for a caller who asked for a text, sent to
-        their number (the turn already says it is on its way)."""
-        if pending.turn.action == "text_search":
+        """Said before the places node's own lines (after "Sorry, I didn't get that" when
+        the turn starts with it), or, for a caller who asked for a text, sent to their
+        number (the turn already says it is on its way)."""
+        turn = pending.turn
+        if turn.action == "text_search":
             if TEXTABLE.match(pending.number or ""):
-                pending.turn.outbox.append((pending.number, reply))
-        else:
-            pending.turn.say.insert(0, reply)
+                turn.outbox.append((pending.number, reply))
+            return
+        sorry = self.texts.text(turn.lang, self.sorry, pending.channel)
+        turn.say.insert(1 if turn.say and turn.say[0] == sorry else 0, reply)
 
 
 def _nearest(known: dict[int, list[Place]]) -> tuple[int, list[Place]] | None:
