@@ -144,9 +144,15 @@ class _Step:
             return self.goto(self.flow.home)
 
         if self.state["node"] is None:
+            start = self.flow.nodes[self.flow.start[self.channel]]
             if self.channel == SMS:
                 self.say_role("welcome")
-            return self.goto(self.flow.start[self.channel])
+                search = self.flow.search
+                if search and start.id in search.at:  # a first text may be a ZIP code
+                    found = self.zip_search(search, start, inp, raw, text)
+                    if found is not None:
+                        return found
+            return self.goto(start.id)
 
         node = self.flow.nodes[self.state["node"]]
         if inp.kind == "start":

@@ -29,6 +29,11 @@ def gsm_text(value: str) -> str:
     return " ".join("".join(out).split())
 
 
+def fits(reply: str, rest: list[str]) -> bool:
+    """Whether ``reply`` and what follows it in the same SMS fit the budget."""
+    return sms_segments("\n".join([reply, *rest])).count <= SMS_SEGMENTS
+
+
 def shorten(value: str, limit: int) -> str:
     return value if len(value) <= limit else value[:limit - 3].rstrip(" ,.-") + "..."
 
@@ -81,7 +86,7 @@ class PlacesText:
                                        offers=self.medications(lang, p) if offers else "")
                              for n, p in enumerate(shown, start=first)]
                     reply = "\n".join([head, *lines, *tail])
-                    if len(shown) <= 1 or sms_segments("\n".join([reply, *rest])).count <= SMS_SEGMENTS:
+                    if len(shown) <= 1 or fits(reply, rest):
                         return reply
             shown = shown[:-1]
 

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from .engine import SMS, VOICE, Turn
 from .flows import Flow
 from .locator import LISTED_LANGUAGES, Locator, LocatorError, Place
-from .places_text import PlacesText
+from .places_text import PlacesText, fits
 from .security import Vault
 from .store import Base, Contact, Event, _insert
 
@@ -94,7 +94,7 @@ class TreatmentSearch:
         near ..." (the worker texts the list by REST). Without one, the person gets the
         national helpline's number and the link at once."""
         self.search = flow.search
-        self.sorry = flow.texts["didnt_get"]
+        self.before = (flow.texts["didnt_get"], flow.texts["welcome"])   # said before a list
         self.vault, self.hash = vault, hash_number
         self.locator, self.wait, self.texts = locator, wait_seconds, texts
         self.defer = defer
@@ -211,22 +211,32 @@ class TreatmentSearch:
         elif channel == VOICE:
             reply = self.texts.voice(lang, pending.filter, miles, page, note)
         else:
-            reply = self.texts.sms(lang, pending.zip, pending.filter, miles, page, first + 1,
-                                   more=len(places) > first + size, spanish_note=note,
-                                   rest=[] if text_them else turn.say)
+            def listed(rest):
+                return self.texts.sms(lang, pending.zip, pending.filter, miles, page, first + 1,
+                                      more=len(places) > first + size, spanish_note=note,
+                                      rest=rest)
+            reply = listed([] if text_them else turn.say)
+            if not text_them and self._prefix(turn, SMS) and not fits(reply, turn.say):
+                turn.say.pop(0)   # the welcome or "didn't get that" gives way to the places
+                reply = listed(turn.say)
         self._deliver(pending, reply)
 
+    def _prefix(self, turn: Turn, channel: str) -> bool:
+        """Whether the turn starts with what is said before a list (the welcome, "Sorry, I
+        didn't get that"): such a line in Spanish can make the whole reply UCS-2."""
+        before = {self.texts.text(turn.lang, key, channel) for key in self.before}
+        return bool(turn.say) and turn.say[0] in before
+
     def _deliver(self, pending: Pending, reply: str) -> None:
-        """Said before the places node's own lines (after "Sorry, I didn't get that" when
-        the turn starts with it), or, for a caller who asked for a text, sent to their
-        number (the turn already says it is on its way)."""
+        """Said before the places node's own lines (after "Sorry, I didn't get that" or the
+        welcome when the turn starts with one), or, for a caller who asked for a text, sent
+        to their number (the turn already says it is on its way)."""
         turn = pending.turn
         if turn.action == "text_search":
             if TEXTABLE.match(pending.number or ""):
                 turn.outbox.append((pending.number, reply))
             return
-        sorry = self.texts.text(turn.lang, self.sorry, pending.channel)
-        turn.say.insert(1 if turn.say and turn.say[0] == sorry else 0, reply)
+        turn.say.insert(1 if self._prefix(turn, pending.channel) else 0, reply)
 
 
 def _nearest(known: dict[int, list[Place]]) -> tuple[int, list[Place]] | None:

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, inspect, select
 
+from helpline.content import sms_segments
 from helpline.store import Contact, Conversation, Event, utcnow
 from helpline.treatment_search import CachedPlaces
 
@@ -66,6 +67,24 @@ def test_a_zip_code_at_the_main_menu_gets_the_three_nearest_medication_places(tw
                      "sType": "SA", "sCodes": "BU,METH,NU,OTP", "pageSize": "20", "page": "1",
                      "sort": "0"}
     assert "helpline" in locator.requests[0]["user_agent"]
+
+
+def test_a_first_text_that_is_a_zip_code_gets_the_welcome_and_the_places(twilio):
+    reply = twilio.text("METHADONE 10001").splitlines()
+    assert reply[0].startswith("Hi, this is the Heroin & Opioid Helpline.")
+    assert reply[1] == "Places within 25 miles of 10001 that offer methadone:"
+    assert reply[-1].startswith("Send another ZIP code")
+    assert twilio.text("back").startswith("Reply with a number:")   # BACK: the main menu
+
+
+def test_a_line_before_the_list_that_would_make_it_too_long_gives_way(twilio):
+    """ "Perdón, no le entendí." makes a reply UCS-2 (less than half as long): the places
+    matter more."""
+    twilio.text("español")
+    twilio.text("10001")
+    reply = twilio.text("zzz")
+    assert reply.startswith("Lugares a menos de 25 millas de 10001") and "3) Greenway" in reply
+    assert sms_segments(reply).count <= 4
 
 
 @pytest.mark.parametrize("body, codes, filter_words", [
