@@ -205,7 +205,7 @@ class _Step:
         return None
 
     def choose(self, node: Node, inp: Input, raw: str, text: str) -> Turn:
-        search = self.e.flow.search
+        search = self.flow.search
         if search and node.id in search.at:
             found = self.zip_search(search, node, inp, raw, text)
             if found is not None:
