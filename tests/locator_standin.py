@@ -79,6 +79,7 @@ class LocatorStandIn:
         self.rows = copy.deepcopy(ROWS if rows is None else rows)
         self.mode = "ok"
         self.requests: list[dict] = []
+        self.on_request = None   # called before each answer, while the client waits
         self.released = threading.Event()
         stand_in = self
 
@@ -92,6 +93,8 @@ class LocatorStandIn:
                 stand_in.requests.append({"path": parts.path, "query": query,
                                           "user_agent": self.headers.get("User-Agent", "")})
                 mode = stand_in.mode
+                if stand_in.on_request is not None:
+                    stand_in.on_request()
                 if mode == "slow":
                     stand_in.released.wait(30)
                 if parts.path != "/locator/exportsAsJson/v2":

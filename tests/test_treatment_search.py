@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, inspect, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from helpline.content import sms_segments
 from helpline.store import Contact, Conversation, Event, utcnow
@@ -232,6 +233,24 @@ def test_a_locator_that_fails_gets_the_national_helpline_and_the_link(make_app, 
         assert db.execute(select(func.count()).select_from(CachedPlaces)).scalar_one() == 0
     locator.mode = "ok"
     assert "Harbor Recovery Center" in twilio.text("10001")   # a failure is never cached
+
+
+def test_no_database_lock_is_held_while_the_locator_is_asked(app, twilio, locator):
+    """The locator is asked after the turn's transaction: while it answers, the texter's
+    own conversation row (on SQLite, the one write lock) can be taken at once."""
+    store, free = helpline_of(app).store, []
+
+    def take_the_lock():
+        try:
+            with store.transaction() as db:
+                db.execute(select(Conversation).with_for_update(nowait=True)).all()
+            free.append(True)
+        except SQLAlchemyError:
+            free.append(False)
+    locator.on_request = take_the_lock
+    twilio.text("hi")
+    assert "1) Harbor Recovery Center" in twilio.text("10001")
+    assert free == [True]
 
 
 def test_a_locator_that_cannot_be_reached_gets_the_fallback(make_app):
