@@ -13,7 +13,8 @@ Errors (the command exits non-zero):
 - a node no path reaches (from ``start``, ``home``, commands, ``crisis.then``, options,
   ``then``, ``silence``); a node with no way back to ``home``; no ``person`` command;
 - a broken placeholder (a ``{`` or ``}`` on its own);
-- an SMS text, or a whole reply a texter gets, longer than 4 segments;
+- an SMS text, or a whole reply a texter gets, longer than 4 segments (a list of three
+  places near a ZIP code included, built from the ``search.*`` entries with long names);
 - a fact without a source (the fact rule below);
 - a crisis word list missing or empty in a language; a ``crisis.yaml`` that cannot be
   compiled (an unknown field, a phrase with no letters, a bare ``no`` that YAML reads as
@@ -359,6 +360,8 @@ def reachable(flow: Flow, channels=CHANNELS) -> set[str]:
     """Nodes a texter or caller can get to on these channels."""
     roots = [flow.start.get(c) for c in channels] + [flow.home, flow.crisis_then]
     roots += [c.goto for c in flow.commands.values() if c.goto]
+    search = getattr(flow, "search", None)
+    roots += [search.goto, search.invalid] if search else []
     seen: set[str] = set()
     todo = [r for r in roots if r in flow.nodes]
     while todo:
@@ -848,6 +851,44 @@ def check_sms_replies(project: Project, file: str, flow: Flow, codes) -> None:
                         f"built ({type(exc).__name__}: {exc}); fix the errors above first")
 
 
+PLACES = 3   # a texter's list of places near a ZIP code
+
+
+def check_place_lists(project: Project, file: str, flow: Flow, codes) -> None:
+    """A list of three places near a ZIP code, with long names, as it is sent (followed by
+    the places node's footer): it must fit the SMS budget without leaving a place off."""
+    from .locator import MEDICATIONS, Place
+    from .places_text import PlacesText
+
+    search = getattr(flow, "search", None)
+    if search is None:
+        return
+    footer = flow.nodes[search.goto].footer
+    sample = [Place(name="A Long Sample Name For A Treatment And Recovery Center", phone="212-555-0100",
+                    town="Sample Town Name", state="NY", miles=99.9, medications=MEDICATIONS)] * PLACES
+    for code in codes:
+        texts = PlacesText(project.content)
+        try:
+            rest = [texts.text(code, footer)] if footer else []
+            reply = texts.sms(code, "10001", "medication", 100, sample, 1, more=True,
+                              spanish_note=True, rest=rest)
+        except (KeyError, ValueError) as exc:
+            project.add(ERROR, file, "search", f"in {project.lang_name(code)}, a list of places "
+                        f"cannot be built ({type(exc).__name__}: {exc})")
+            continue
+        shown = sum(1 for line in reply.splitlines() if "555-0100" in line)
+        whole = "\n".join([reply, *rest])
+        if shown < PLACES:
+            project.add(ERROR, file, "search", f"in {project.lang_name(code)}, a list of "
+                        f"{PLACES} places does not fit in {SMS_ERROR_SEGMENTS} segments even with "
+                        f"short names ({segment_summary(whole)}): shorten search.found, "
+                        "search.place, search.offers, search.call_ahead, search.more, "
+                        "search.no_spanish or the footer")
+        else:
+            project.add(INFO, file, "search", f"in {project.lang_name(code)}, a list of "
+                        f"{PLACES} places: {segment_summary(whole)}")
+
+
 # -- voice ---------------------------------------------------------------------------------------
 
 def spoken_seconds(text: str) -> float:
@@ -983,6 +1024,7 @@ def run(content_dir, flows_dir, default: str = "en") -> list[Finding]:
                     and all(n in lang.words for n, _ in word_references(flow) if n)]
         check_sms_replies(project, file, flow, complete)
         check_front_end(project, file, flow, complete)
+        check_place_lists(project, file, flow, complete)
     if project.content is not None and all(sound.values()):
         check_unneeded_allowances(project)
     if not any(f.level == ERROR for f in project.findings):

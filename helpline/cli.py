@@ -21,7 +21,7 @@ lists every command and each says in one line what is wrong:
 from __future__ import annotations
 
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import click
 from flask import current_app
@@ -330,15 +330,21 @@ def crisis_eval_command(corpus: str) -> None:
 @click.option("--database", metavar="URL",
               help="Keep the conversation in this database (default: a throwaway SQLite "
                    "file, deleted afterwards).")
+@click.option("--locator-standin", is_flag=True,
+              help="Answer ZIP code searches from a local stand-in of FindTreatment.gov "
+                   "(real-looking places), not the real locator.")
 @with_appcontext
-def simulate_command(channel, lang, number, representatives, script, database) -> None:
+def simulate_command(channel, lang, number, representatives, script, database,
+                     locator_standin) -> None:
     """Text or call the helpline in the terminal: what would be sent or spoken, no Twilio."""
     _require_content()
     stream = script or sys.stdin
     interactive = script is None and stream.isatty()
     try:
-        with simulator.throwaway_app(current_app, lang=lang, database=database,
-                                     representatives=representatives) as twilio:
+        with simulator.locator_standin() if locator_standin else nullcontext() as locator, \
+                simulator.throwaway_app(current_app, lang=lang, database=database,
+                                        representatives=representatives,
+                                        locator=locator) as twilio:
             if interactive:
                 click.echo(simulator.banner(channel, number, lang or
                                             twilio.app.config["HELPLINE_DEFAULT_LANGUAGE"]))

@@ -107,6 +107,8 @@ def from_environment(env, instance_path: str) -> dict:
         "PIN_HOURS": _number(env, "PIN_HOURS", 72),
         "PIN_TRIES": _number(env, "PIN_TRIES", 3),
         "MAX_CONTENT_LENGTH": _number(env, "MAX_CONTENT_LENGTH", 64 * 1024),
+        "FINDTREATMENT_API_BASE": env.get("FINDTREATMENT_API_BASE", ""),
+        "FINDTREATMENT_WAIT_SECONDS": _number(env, "FINDTREATMENT_WAIT_SECONDS", 4.5, float),
         "CONTENT_DIR": env.get("HELPLINE_CONTENT_DIR", str(ROOT / "content")),
         "FLOWS_DIR": env.get("HELPLINE_FLOWS_DIR", str(ROOT / "flows")),
     }

@@ -19,11 +19,14 @@ from .callbacks import Callbacks
 from .clock import Clock
 from .engine import SMS, VOICE, Engine, Input, Turn
 from .hours import UTC, Hours
+from .locator import Locator
+from .places_text import PlacesText
 from .queue import Later, Queue
 from .reps import ACTIVE, E164, OPTED_OUT, WAITING, Roster, parse_command
 from .security import Vault, hash_number
 from .spool import Spool
 from .store import Chat, Event, Representative, Store, Voicemail, utcnow
+from .treatment_search import Pending, TreatmentSearch
 from .twilio_api import TwilioApi
 from .kept import Kept
 
@@ -53,6 +56,11 @@ class Helpline:
         self.down_until = 0.0
         self.clock = Clock()
         self.queue = Queue(self, config)
+        # No worker task takes slow searches yet (defer=None): the person gets the national
+        # helpline's number and the link when the locator is slow (see TreatmentSearch).
+        self.searches = TreatmentSearch(
+            engine.flow, self.vault, self.hash, Locator(config["FINDTREATMENT_API_BASE"]),
+            config["FINDTREATMENT_WAIT_SECONDS"], PlacesText(self.content), defer=None)
 
     @contextmanager
     def transaction(self):
@@ -148,6 +156,7 @@ class Helpline:
         return turn
 
     def _text(self, number: str, body: str, message_sid: str, now: datetime) -> Turn:
+        pending = None
         with self.transaction() as db:
             if message_sid and not self.store.first_receipt(db, message_sid, now):
                 return Turn(state=self.engine.new_state(), listen=False)  # Twilio's retry
@@ -189,6 +198,7 @@ class Helpline:
                             say=[self.content.text(state["lang"], "checkin.confirmed", SMS)])
             else:
                 turn = self.engine.handle(state, Input("text", body), SMS, context)
+                pending = self.searches.during(db, turn, SMS, number, now)
                 self._after_texter_turn(db, roster, turn, number, number_hash, now)
             if "stop" in turn.events:
                 checkin.cancel(db, number_hash)
@@ -198,7 +208,21 @@ class Helpline:
             conv.state, conv.updated_at = turn.state, now
             contact.lang, contact.opted_out = turn.state["lang"], turn.state["opted_out"]
             contact.updated_at = now
+        if pending:
+            self.finish_search(pending, now)
         return turn
+
+    def finish_search(self, pending: Pending, now: datetime) -> None:
+        """The locator, asked after the turn's transaction so no lock waits on it; what it
+        found is cached in a second short one (or not at all while the database is away)."""
+        fetched = self.searches.fetch(pending)
+        if fetched:
+            try:
+                with self.transaction() as db:
+                    self.searches.save(db, pending, fetched, now)
+            except Unavailable:
+                pass
+        self.searches.finish(pending, fetched)
 
     def _over_limit(self, contact, now: datetime) -> bool:
         """Per-number messages in a one-minute window, counted in the shared database."""
@@ -453,6 +477,7 @@ class Helpline:
         """
         now = now or utcnow()
         alerts: list[tuple[str, str]] = []
+        pending = None
         try:
             with self.transaction() as db:
                 roster = self.roster(db)
@@ -470,7 +495,10 @@ class Helpline:
                     conv.caller_hash = self.hash(caller)
                 if state is None:
                     self.record(db, VOICE, ["contact"], now)
-                turn = self.engine.handle(state, inp, VOICE, self.context(roster, now, caller, VOICE))
+                context = self.context(roster, now, caller, VOICE)
+                self.searches.voice_context(db, state, caller, context)
+                turn = self.engine.handle(state, inp, VOICE, context)
+                pending = self.searches.during(db, turn, VOICE, caller, now)
                 if turn.action == "connect":
                     self._ring(roster, conv, turn, now)
                 elif turn.action == "callback" and caller and conv.caller_hash:
@@ -484,6 +512,8 @@ class Helpline:
                 self.record(db, VOICE, turn.events, now)
                 turn.state["turns"] = (state or {}).get("turns", 0) + 1
                 conv.state, conv.updated_at = turn.state, now
+            if pending:
+                self.finish_search(pending, now)
             self.send_later(turn.outbox)
             turn.outbox = []
             return turn

@@ -5,6 +5,7 @@ here and nowhere else. The state is a plain JSON-able dict so any store can keep
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .content import Content
@@ -14,6 +15,10 @@ from .textnorm import contains_phrase, normalize
 SMS, VOICE = "sms", "voice"
 KEY_INPUTS = set("0123456789*#")
 SMALL_TALK_WORDS = 8
+ZIP_KEYS = 5
+_DIGITS = re.compile(r"[0-9]+")
+_ZIP_PLUS_4 = re.compile(r"(?<![0-9])([0-9]{5})-[0-9]{4}(?![0-9])")
+_SPOKEN_APART = re.compile(r"(?<=[0-9])[\s.,-]+(?=[0-9])")
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,10 @@ class Turn:
     langs: dict[int, str] = field(default_factory=dict)
     # Work for the task queue, queued once the turn is saved (helpline.queue.Later).
     later: list = field(default_factory=list)
+    # A new ZIP code search ({"zip", "filter"}) for the service to carry out, and how many
+    # keys a caller's answer has (a ZIP code is 5).
+    search: dict | None = None
+    keys: int = 1
 
     @property
     def lang(self) -> str:
@@ -172,8 +181,14 @@ class _Step:
             return self.goto(self.flow.home)
 
         if self.state["node"] is None:
+            start = self.flow.nodes[self.flow.start[self.channel]]
             self.welcome()
-            return self.goto(self.flow.start[self.channel])
+            search = self.flow.search
+            if self.channel == SMS and search and start.id in search.at:
+                found = self.zip_search(search, start, inp, raw, text)  # a first text may be a ZIP code
+                if found is not None:
+                    return found
+            return self.goto(start.id)
 
         node = self.flow.nodes[self.state["node"]]
         if inp.kind == "start":
@@ -231,6 +246,11 @@ class _Step:
         return None
 
     def choose(self, node: Node, inp: Input, raw: str, text: str) -> Turn:
+        search = self.flow.search
+        if search and node.id in search.at:
+            found = self.zip_search(search, node, inp, raw, text)
+            if found is not None:
+                return found
         key = raw.strip() if inp.kind == "digits" else (text if len(text) == 1 else raw.strip())
         if key in KEY_INPUTS and len(key) == 1:
             picked = self.by_digit(node, key)
@@ -285,8 +305,32 @@ class _Step:
             return self.goto(node.id, self.state["step"])
         return self.turn
 
+    def zip_search(self, search, node: Node, inp: Input, raw: str, text: str) -> Turn | None:
+        """A 5-digit ZIP code (a ZIP+4 counts; a caller's spoken digits may come apart),
+        with the words of what to look for, goes to the places; a number of 4 or 6 to 9
+        digits is taken for a ZIP code mistyped."""
+        value = _ZIP_PLUS_4.sub(r"\1", raw)
+        if inp.kind != "text":
+            value = _SPOKEN_APART.sub("", value)
+        runs = _DIGITS.findall(value)
+        zips = [r for r in runs if len(r) == ZIP_KEYS]
+        if len(zips) == 1 and not any(len(r) > 3 for r in runs if r != zips[0]):
+            filters = [name for words, name in search.filters
+                       if any(contains_phrase(text, w) for lang in self.e.content.languages
+                              for w in self.e.content.words(lang, words))]
+            self.turn.search = {"zip": zips[0], "filter": (filters or [search.default])[0]}
+            target = search.goto
+        elif any(3 < len(r) < 10 for r in runs):
+            target = search.invalid
+        else:
+            return None
+        self.state["misses"] = 0
+        self.remember(node)
+        return self.goto(target)
+
     def options(self, node: Node):
-        return [o for o in node.options if self.channel in o.channels]
+        return [o for o in node.options if self.channel in o.channels
+                and (o.needs is None or self.context.get(o.needs))]
 
     def by_digit(self, node: Node, key: str):
         for i, option in enumerate(self.options(node), start=1):
@@ -328,6 +372,8 @@ class _Step:
         if name == "repeat":
             return self.goto(node.id, self.state["step"])
         if name == "next":
+            if node.action == "search":  # the next places
+                return self.goto(node.id, self.state["step"] + 1)
             if node.type != "series":
                 return self.miss(node)
             if self.state["step"] + 1 < len(node.pieces):
@@ -380,6 +426,11 @@ class _Step:
                 self.say(node.footer)
             if node.type == "person" and self.came_from != node_id:
                 self.turn.events.append("handoff")
+        search = self.flow.search
+        if search and node_id in (search.invite_at if self.channel == SMS else search.keypad):
+            self.say(search.invite)
+        if search and self.channel == VOICE and node_id in search.keypad:
+            self.turn.keys = ZIP_KEYS
         self.turn.hints = self.hints(node)
         return self.turn
 

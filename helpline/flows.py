@@ -11,6 +11,13 @@ Any node may set ``silence``: where a voice caller who says nothing goes, withou
 and ``choices``: keys that switch the language (``"8": es``), each offered to a caller in its
 own language and voice. A language key is a key nowhere else, so no key means one thing in
 one prompt and another in the next.
+An option may set ``needs``: it is offered only when the service says so (like a node's).
+
+``search`` (optional): a 5-digit ZIP code, alone or with the words of a kind of care, said
+at one of the nodes ``at`` goes to ``goto`` (a node whose ``action: search`` the service
+layer fills with places near it); a number of 4 or 6 to 9 digits there goes to ``invalid``.
+Texters read ``invite`` after the nodes ``invite_at``; callers hear it at the nodes
+``keypad``, where they key 5 digits. ``filters`` maps word lists to what places must offer.
 """
 from __future__ import annotations
 
@@ -22,9 +29,11 @@ import yaml
 CHANNELS = ("sms", "voice")
 
 from .content import Content, ContentError, safe_load
+from .locator import DEFAULT_FILTER, FILTERS
 
 NODE_TYPES = {"menu", "series", "person"}
-ACTIONS = {"connect", "record", "callback", "hangup"}
+ACTIONS = {"connect", "record", "callback", "hangup", "search", "text_search"}
+SEARCH_FIELDS = {"goto", "invalid", "at", "invite", "invite_at", "keypad", "filters"}
 ENGINE_TEXTS = {"welcome", "option", "didnt_get", "offer_person", "series_more", "series_last",
                 "stop", "start", "help", "thanks", "language_offer"}
 # Word lists the code itself reads: small talk, and leaving the line for a person.
@@ -43,6 +52,7 @@ class Option:
     words: str
     goto: str
     channels: tuple[str, ...] = CHANNELS
+    needs: str | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,18 @@ class CrisisKind:
     text: str
 
 
+@dataclass(frozen=True)
+class Search:
+    goto: str
+    invalid: str
+    at: frozenset[str]
+    invite: str
+    invite_at: frozenset[str]
+    keypad: frozenset[str]
+    filters: tuple[tuple[str, str], ...]   # (word list, filter name), first match wins
+    default: str = DEFAULT_FILTER
+
+
 @dataclass
 class Flow:
     file: str
@@ -95,6 +117,7 @@ class Flow:
     crisis_then: str
     texts: dict[str, str] = field(default_factory=dict)
     carrier: dict[str, frozenset[str]] = field(default_factory=dict)
+    search: Search | None = None
 
     @classmethod
     def load(cls, path: Path, content: Content) -> "Flow":
@@ -135,6 +158,10 @@ class Flow:
         for cmd in self.commands.values():
             if cmd.goto:
                 self._need_node(f"{where}: commands.{cmd.name}", cmd.goto)
+        if self.search:
+            s = self.search
+            for node_id in [s.goto, s.invalid, *s.at, *s.invite_at, *s.keypad]:
+                self._need_node(f"{where}: search", node_id)
         if "person" not in self.commands or not self.commands["person"].goto:
             raise FlowError(f"{where}: commands.person needs a goto: every menu needs a way to a person")
         for key, user in self.all_text_keys():
@@ -163,6 +190,8 @@ class Flow:
         keys = [(k, f"nodes.{n.id}") for n in self.nodes.values() for k in n.text_keys()]
         keys += [(k.text, f"crisis.{k.name}") for k in self.crisis]
         keys += [(key, f"texts.{name}") for name, key in self.texts.items()]
+        if self.search:
+            keys.append((self.search.invite, "search.invite"))
         return keys
 
     def all_word_names(self) -> list[tuple[str, str]]:
@@ -170,6 +199,8 @@ class Flow:
         names += [(c.words, f"commands.{c.name}") for c in self.commands.values() if c.words]
         names += [(k.words, f"crisis.{k.name}") for k in self.crisis]
         names += [(name, "the engine") for name in ENGINE_WORDS]
+        if self.search:
+            names += [(words, "search.filters") for words, _ in self.search.filters]
         return names
 
 
@@ -194,7 +225,7 @@ def _parse(file: str, raw: dict) -> Flow:
         options = tuple(
             Option(need(o, "label", f"{where}.options"), need(o, "words", f"{where}.options"),
                    need(o, "goto", f"{where}.options"),
-                   tuple(o.get("channels") or CHANNELS))
+                   tuple(o.get("channels") or CHANNELS), o.get("needs"))
             for o in spec.get("options") or [])
         for option in options:
             if set(option.channels) - set(CHANNELS):
@@ -236,7 +267,32 @@ def _parse(file: str, raw: dict) -> Flow:
     return Flow(file=file, start={str(k): str(v) for k, v in start.items()},
                 home=str(need(raw, "home", "top level")), nodes=nodes, commands=commands,
                 crisis=crisis, crisis_then=str(need(crisis_raw, "then", "crisis")),
-                texts={str(k): str(v) for k, v in texts.items()}, carrier=carrier)
+                texts={str(k): str(v) for k, v in texts.items()}, carrier=carrier,
+                search=_parse_search(file, raw.get("search"), need))
+
+
+def _parse_search(file: str, raw, need) -> Search | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise FlowError(f"{file}: search: must be a mapping")
+    unknown = set(raw) - SEARCH_FIELDS
+    if unknown:
+        raise FlowError(f"{file}: search: unknown field(s) {sorted(unknown)}")
+    filters = raw.get("filters") or {}
+    if not isinstance(filters, dict):
+        raise FlowError(f"{file}: search.filters: must map word lists to filters")
+    for words, name in filters.items():
+        if name not in FILTERS:
+            raise FlowError(f"{file}: search.filters.{words}: '{name}' is not one of "
+                            f"{sorted(FILTERS)}")
+
+    def nodes(key):
+        return frozenset(str(n) for n in raw.get(key) or ())
+    return Search(goto=str(need(raw, "goto", "search")), invalid=str(need(raw, "invalid", "search")),
+                  at=nodes("at"), invite=str(need(raw, "invite", "search")),
+                  invite_at=nodes("invite_at"), keypad=nodes("keypad"),
+                  filters=tuple((str(w), str(n)) for w, n in filters.items()))
 
 
 def load(flows_dir: Path, content: Content) -> Flow:

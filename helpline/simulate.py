@@ -72,8 +72,9 @@ class Twilio:
 
 @contextmanager
 def throwaway_app(app, *, lang: str | None = None, database: str | None = None,
-                  representatives: Iterable[str] = ()):
-    """A :class:`Twilio` talking to a copy of ``app`` on a database of its own."""
+                  representatives: Iterable[str] = (), locator: str | None = None):
+    """A :class:`Twilio` talking to a copy of ``app`` on a database of its own (and, given
+    ``locator``, asking that locator for places near a ZIP code)."""
     from . import create_app
     from .config import ConfigError
     from .content import Content
@@ -92,6 +93,8 @@ def throwaway_app(app, *, lang: str | None = None, database: str | None = None,
         overrides["RATE_LIMIT_PER_MINUTE"] = 0   # a script types faster than any texter
     if lang is not None:
         overrides["HELPLINE_DEFAULT_LANGUAGE"] = lang
+    if locator is not None:
+        overrides["FINDTREATMENT_API_BASE"] = locator
     roster = [n.strip() for n in str(overrides.get("HELPLINE_REPRESENTATIVES") or "").split(",")]
     overrides["HELPLINE_REPRESENTATIVES"] = ",".join(
         dict.fromkeys(n for n in roster + list(representatives) if n))
@@ -119,6 +122,22 @@ def throwaway_app(app, *, lang: str | None = None, database: str | None = None,
         if sim is not None and "helpline" in sim.extensions:
             sim.extensions["helpline"].store.engine.dispose()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def locator_standin():
+    """The address of the FindTreatment.gov stand-in the tests use (recorded-shape places at
+    fixed distances from any ZIP code), running until the simulation ends."""
+    try:
+        from tests.locator_standin import LocatorStandIn
+    except ImportError:
+        raise SimulateError("--locator-standin needs the project's tests/ folder: run the "
+                            "simulator from the project's folder") from None
+    standin = LocatorStandIn()
+    try:
+        yield standin.url
+    finally:
+        standin.close()
 
 
 class Texter:
@@ -274,9 +293,16 @@ class Caller:
                  "leave the line, an empty line to keep waiting)")
 
     # -- what the caller does ------------------------------------------------------------
+    def keys_wanted(self) -> int:
+        verb = self.waiting[0] if self.waiting else None
+        return int(verb.get("numDigits") or 1) if verb is not None and verb.tag == "Gather" else 1
+
     def send(self, line: str) -> None:
         text = line.strip()
-        if len(text) > 1 and set(text.replace(" ", "")) <= KEYS:
+        if self.keys_wanted() > 1 and text and set(text) <= KEYS:
+            self.out(f"(presses {' '.join(text)})")   # a ZIP code: the keys go together
+            self.send_one(text)
+        elif len(text) > 1 and set(text.replace(" ", "")) <= KEYS:
             for key in text.replace(" ", ""):
                 if self.ended:
                     break
@@ -298,7 +324,7 @@ class Caller:
     def on_gather(self, gather: ET.Element, rest: list[ET.Element], text: str) -> None:
         inputs = gather.get("input", "dtmf").split()
         data = {}
-        if text in KEYS and len(text) == 1:
+        if text and set(text) <= KEYS and (len(text) == 1 or self.keys_wanted() > 1):
             if "dtmf" in inputs:
                 data = {"Digits": text}
         elif text:

@@ -17,6 +17,7 @@ bp = Blueprint("voice", __name__)
 QUEUE = "helpline"
 VOICEMAIL_SECONDS = 120
 MAX_HINTS = 500     # Twilio's limit for a Gather's hints
+DIGIT_SEQUENCE = "$OOV_CLASS_DIGIT_SEQUENCE"   # speech hint: a run of digits (a ZIP code)
 
 
 def helpline():
@@ -107,11 +108,13 @@ def render(turn: Turn) -> VoiceResponse:
         dial.number(number, url=url_for("voice.dialback_announce", lang=turn.state["callback_lang"]),
                     method="POST")
     else:
+        hints = ((DIGIT_SEQUENCE,) if turn.keys > 1 else ()) + turn.hints
         gather = response.gather(
-            input="dtmf speech", action=url_for("voice.step", s=step), method="POST", num_digits=1,
-            timeout=config["GATHER_TIMEOUT"], speech_timeout="auto", finish_on_key="",
-            action_on_empty_result=True, language=helpline().content.locale(turn.lang),
-            hints=", ".join(turn.hints[:MAX_HINTS]) or None)
+            input="dtmf speech", action=url_for("voice.step", s=step), method="POST",
+            num_digits=turn.keys, timeout=config["GATHER_TIMEOUT"], speech_timeout="auto",
+            finish_on_key="", action_on_empty_result=True,
+            language=helpline().content.locale(turn.lang),
+            hints=", ".join(hints[:MAX_HINTS]) or None)
         speak(gather, turn)
         response.redirect(url_for("voice.step", s=step), method="POST")
     return response

@@ -28,6 +28,9 @@ class Stats:
     handoffs: int = 0
     outcomes: dict[str, dict[str, int]] = field(default_factory=dict)  # channel -> answered/missed
     median_wait: dict[str, int | None] = field(default_factory=dict)   # channel -> seconds
+    # Treatment searches by ZIP code: how many per state and per filter, nothing else.
+    search_states: list[tuple[str, int]] = field(default_factory=list)
+    search_filters: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def handoff_share(self) -> float | None:
@@ -53,10 +56,12 @@ def collect(db: Session, now: datetime, tz: str, days: int = DAYS) -> Stats:
     for name, channel, n in db.execute(select(Event.name, Event.channel, func.count())
                                        .where(recent).group_by(Event.name, Event.channel)):
         counts[name, channel] += n
-    choices = Counter()
+    choices, states, filters = Counter(), Counter(), Counter()
     for (name, _), n in counts.items():
-        if name.startswith("choice:"):
-            choices[name.removeprefix("choice:")] += n
+        for prefix, counter in (("choice:", choices), ("search_state:", states),
+                                ("search_filter:", filters)):
+            if name.startswith(prefix):
+                counter[name.removeprefix(prefix)] += n
 
     waits: dict[str, list[int]] = {c: [] for c in CHANNELS}
     for channel, value in db.execute(select(Event.channel, Event.value).where(
@@ -66,6 +71,8 @@ def collect(db: Session, now: datetime, tz: str, days: int = DAYS) -> Stats:
     return Stats(
         days=sorted(per_day.items()),
         choices=sorted(choices.items(), key=lambda kv: (-kv[1], kv[0]))[:10],
+        search_states=sorted(states.items(), key=lambda kv: (-kv[1], kv[0])),
+        search_filters=sorted(filters.items(), key=lambda kv: (-kv[1], kv[0])),
         contacts=sum(n for (name, _), n in counts.items() if name == "contact"),
         handoffs=sum(n for (name, _), n in counts.items() if name == "handoff"),
         outcomes={c: {"answered": counts["answered", c], "missed": counts["missed", c]}
