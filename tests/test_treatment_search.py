@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import shutil
 from datetime import timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from helpline.config import ROOT
 from helpline.content import sms_segments
 from helpline.store import Contact, Conversation, Event, utcnow
 from helpline.treatment_search import CachedPlaces
@@ -78,9 +80,16 @@ def test_a_first_text_that_is_a_zip_code_gets_the_welcome_and_the_places(twilio)
     assert twilio.text("back").startswith("Reply with a number:")   # BACK: the main menu
 
 
-def test_a_line_before_the_list_that_would_make_it_too_long_gives_way(twilio):
-    """ "Perdón, no le entendí." makes a reply UCS-2 (less than half as long): the places
-    matter more."""
+def test_a_line_before_the_list_that_would_make_it_too_long_gives_way(make_app, locator, tmp_path):
+    """A "didn't get that" with an accent makes a reply UCS-2 (less than half as long): the
+    places matter more."""
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    menus = content / "es" / "menus.yaml"
+    menus.write_text(re.sub(r'(?m)^prompt.didnt_get: .*$', 'prompt.didnt_get: "Perdón, no le entendí."',
+                            menus.read_text(encoding="utf-8")), encoding="utf-8")
+    twilio = Twilio(make_app(FINDTREATMENT_API_BASE=locator.url,
+                             HELPLINE_CONTENT_DIR=str(content), CONTENT_DIR=str(content)).test_client())
     twilio.text("español")
     twilio.text("10001")
     reply = twilio.text("zzz")
@@ -347,7 +356,7 @@ def test_a_caller_keys_a_zip_code_and_hears_the_two_nearest(voice_app):
             "0 1 0 1. 2: Eastside") in spoken
     assert "2: Eastside Opioid Treatment Program, in Brooklyn" in spoken
     assert "Greenway" not in spoken and "findtreatment" not in spoken
-    assert "For hearing them again, press 1. For getting them by text, press 2." in spoken
+    assert "To hear them again, press 1. To get them by text, press 2." in spoken
     assert "Press 0 for a person" in spoken
     assert call.gather().get("numDigits") == "1"
     assert "1: Harbor Recovery Center" in call.press("1")
