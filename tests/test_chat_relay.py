@@ -100,6 +100,7 @@ def test_stop_from_a_representative_takes_them_off_duty_and_ends_their_chat(app,
     b_accepts(twilio)
     msgs = sms(twilio, "STOP", REP_B)
     assert "opted out" in reply_of(msgs)
+    assert "has ended" in sent_to(msgs, TEXTER)[0]  # the texter is not left waiting
     assert not on_duty(app, REP_B)
     chat = chat_row(app)
     assert chat.status == "ended" and chat.texter_encrypted is None
