@@ -4,6 +4,7 @@ from a representative, and a representative removed in the middle of a chat."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -103,7 +104,7 @@ def test_stop_from_a_representative_takes_them_off_duty_and_ends_their_chat(app,
     assert "has ended" in sent_to(msgs, TEXTER)[0]  # the texter is not left waiting
     assert not on_duty(app, REP_B)
     chat = chat_row(app)
-    assert chat.status == "ended" and chat.texter_encrypted is None
+    assert chat.status == "ended" and chat.texter_encrypted is None and chat.ended_at is not None
     assert "Reply with a number" in reply_of(sms(twilio, "menu"))
     new = ask_for_person(twilio, OTHER_TEXTER)
     assert sent_to(new, REP_B) == [] and sent_to(new, REP_A)  # only A hears of a new texter
@@ -126,6 +127,7 @@ def test_start_from_a_representative_opts_back_in_and_on_brings_them_on_duty(app
     assert not on_duty(app, REP_B)  # opting in to texts is not going on duty
     assert "You're on duty" in reply_of(sms(twilio, "ON", REP_B))
     assert on_duty(app, REP_B)
+    assert reply_of(sms(twilio, "STATUS", REP_B)).startswith("You're on duty.")
     assert sent_to(ask_for_person(twilio), REP_B)
 
 
@@ -224,3 +226,22 @@ def test_a_message_sid_longer_than_twilios_still_acts_once(app, twilio):
     sid = "SM" + "x" * 98
     assert "Reply with a number" in reply_of(sms(twilio, "hi", sid=sid))
     assert sms(twilio, "hi", sid=sid) == []
+
+
+def test_off_by_text_during_a_shift_lasts_until_the_shift_ends(make_app):
+    app = make_app(HELPLINE_NUMBER=HELPLINE, HELPLINE_TIMEZONE="America/New_York")
+    cli = app.test_cli_runner()
+    assert cli.invoke(args=["reps", "add", REP_A, "--off"]).exit_code == 0
+    assert cli.invoke(args=["reps", "shift", "add", REP_A, "mon", "09:00", "17:00"]).exit_code == 0
+    helpline = app.extensions["helpline"]
+    monday_10am = datetime(2026, 11, 30, 15, 0)  # New York is UTC-5 in winter
+
+    def duty(at):
+        with helpline.store.transaction() as db:
+            roster = helpline.roster(db)
+            return roster.is_on_duty(roster.find(REP_A), at)
+
+    assert duty(monday_10am)
+    assert "off duty" in helpline.text(REP_A, "OFF", now=monday_10am).text().lower()
+    assert not duty(monday_10am + timedelta(hours=6, minutes=59))
+    assert duty(monday_10am + timedelta(days=7))  # the next shift finds them on duty again
