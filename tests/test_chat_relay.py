@@ -91,6 +91,8 @@ def test_an_accept_and_a_done_twilio_delivers_twice_act_once(app, twilio):
     accept = "SM" + "a" * 32
     assert sent_to(sms(twilio, f"ACCEPT {code}", REP_B, accept), TEXTER)
     assert sms(twilio, f"ACCEPT {code}", REP_B, accept) == []
+    assert chat_row(app).accepted_at is not None
+    assert reply_of(sms(twilio, f"ACCEPT {code}", REP_A)).startswith(f"#{code} was already taken")
     done = "SM" + "d" * 32
     assert sent_to(sms(twilio, "DONE", REP_B, done), TEXTER)
     assert sms(twilio, "DONE", REP_B, done) == []
