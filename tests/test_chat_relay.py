@@ -96,7 +96,8 @@ def test_an_accept_and_a_done_twilio_delivers_twice_act_once(app, twilio):
     done = "SM" + "d" * 32
     assert sent_to(sms(twilio, "DONE", REP_B, done), TEXTER)
     assert sms(twilio, "DONE", REP_B, done) == []
-    assert chat_row(app).status == "ended"
+    chat = chat_row(app)
+    assert chat.status == "ended" and chat.ended_at is not None and chat.texter_encrypted is None
 
 
 def test_stop_from_a_representative_takes_them_off_duty_and_ends_their_chat(app, twilio):
@@ -166,8 +167,9 @@ def test_texts_are_counted_not_kept_and_a_texters_stop_ends_the_chat_at_a_time(a
     for body in ("one", "two", "three"):
         sms(twilio, body)
     sms(twilio, "a reply", REP_B)
+    sms(twilio, "and another", REP_B)
     chat = chat_row(app)
-    assert (chat.texter_messages, chat.rep_messages) == (3, 1)
+    assert (chat.texter_messages, chat.rep_messages) == (3, 2)
     assert f"#{code} opted out" in sent_to(sms(twilio, "STOP"), REP_B)[0]
     chat = chat_row(app)
     assert chat.status == "ended" and chat.ended_at is not None and chat.texter_encrypted is None
