@@ -388,6 +388,9 @@ class Helpline:
         keyword = self.engine.carrier_keyword(body)
         if keyword == "stop":  # opted out of texts: never on duty until START
             rep.on_duty, rep.off_until = False, OPTED_OUT
+            texter = roster.texter_number(chat) if chat is not None else None
+            if texter:  # told, as after DONE, rather than left waiting for a reply
+                turn.outbox.append((texter, self.content.text(chat.lang, "chat.ended", SMS)))
             roster.end_chats_of(rep, now)
             say(self.staff_text(self.engine.flow.texts["stop"]))
         elif keyword == "start":

@@ -4,6 +4,7 @@ from a representative, and a representative removed in the middle of a chat."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -90,19 +91,23 @@ def test_an_accept_and_a_done_twilio_delivers_twice_act_once(app, twilio):
     accept = "SM" + "a" * 32
     assert sent_to(sms(twilio, f"ACCEPT {code}", REP_B, accept), TEXTER)
     assert sms(twilio, f"ACCEPT {code}", REP_B, accept) == []
+    assert chat_row(app).accepted_at is not None
+    assert reply_of(sms(twilio, f"ACCEPT {code}", REP_A)).startswith(f"#{code} was already taken")
     done = "SM" + "d" * 32
     assert sent_to(sms(twilio, "DONE", REP_B, done), TEXTER)
     assert sms(twilio, "DONE", REP_B, done) == []
-    assert chat_row(app).status == "ended"
+    chat = chat_row(app)
+    assert chat.status == "ended" and chat.ended_at is not None and chat.texter_encrypted is None
 
 
 def test_stop_from_a_representative_takes_them_off_duty_and_ends_their_chat(app, twilio):
     b_accepts(twilio)
     msgs = sms(twilio, "STOP", REP_B)
     assert "opted out" in reply_of(msgs)
+    assert "has ended" in sent_to(msgs, TEXTER)[0]  # the texter is not left waiting
     assert not on_duty(app, REP_B)
     chat = chat_row(app)
-    assert chat.status == "ended" and chat.texter_encrypted is None
+    assert chat.status == "ended" and chat.texter_encrypted is None and chat.ended_at is not None
     assert "Reply with a number" in reply_of(sms(twilio, "menu"))
     new = ask_for_person(twilio, OTHER_TEXTER)
     assert sent_to(new, REP_B) == [] and sent_to(new, REP_A)  # only A hears of a new texter
@@ -125,6 +130,7 @@ def test_start_from_a_representative_opts_back_in_and_on_brings_them_on_duty(app
     assert not on_duty(app, REP_B)  # opting in to texts is not going on duty
     assert "You're on duty" in reply_of(sms(twilio, "ON", REP_B))
     assert on_duty(app, REP_B)
+    assert reply_of(sms(twilio, "STATUS", REP_B)).startswith("You're on duty.")
     assert sent_to(ask_for_person(twilio), REP_B)
 
 
@@ -161,8 +167,9 @@ def test_texts_are_counted_not_kept_and_a_texters_stop_ends_the_chat_at_a_time(a
     for body in ("one", "two", "three"):
         sms(twilio, body)
     sms(twilio, "a reply", REP_B)
+    sms(twilio, "and another", REP_B)
     chat = chat_row(app)
-    assert (chat.texter_messages, chat.rep_messages) == (3, 1)
+    assert (chat.texter_messages, chat.rep_messages) == (3, 2)
     assert f"#{code} opted out" in sent_to(sms(twilio, "STOP"), REP_B)[0]
     chat = chat_row(app)
     assert chat.status == "ended" and chat.ended_at is not None and chat.texter_encrypted is None
@@ -223,3 +230,22 @@ def test_a_message_sid_longer_than_twilios_still_acts_once(app, twilio):
     sid = "SM" + "x" * 98
     assert "Reply with a number" in reply_of(sms(twilio, "hi", sid=sid))
     assert sms(twilio, "hi", sid=sid) == []
+
+
+def test_off_by_text_during_a_shift_lasts_until_the_shift_ends(make_app):
+    app = make_app(HELPLINE_NUMBER=HELPLINE, HELPLINE_TIMEZONE="America/New_York")
+    cli = app.test_cli_runner()
+    assert cli.invoke(args=["reps", "add", REP_A, "--off"]).exit_code == 0
+    assert cli.invoke(args=["reps", "shift", "add", REP_A, "mon", "09:00", "17:00"]).exit_code == 0
+    helpline = app.extensions["helpline"]
+    monday_10am = datetime(2026, 11, 30, 15, 0)  # New York is UTC-5 in winter
+
+    def duty(at):
+        with helpline.store.transaction() as db:
+            roster = helpline.roster(db)
+            return roster.is_on_duty(roster.find(REP_A), at)
+
+    assert duty(monday_10am)
+    assert "off duty" in helpline.text(REP_A, "OFF", now=monday_10am).text().lower()
+    assert not duty(monday_10am + timedelta(hours=6, minutes=59))
+    assert duty(monday_10am + timedelta(days=7))  # the next shift finds them on duty again
