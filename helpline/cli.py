@@ -2,7 +2,7 @@
 
 - ``check``: :mod:`helpline.check` on the configured ``flows/`` and ``content/``.
 - ``simulate sms|voice``: :mod:`helpline.simulate`, a conversation in the terminal.
-- ``reps add|remove|list|on|off``: the roster of representatives (:mod:`helpline.reps`).
+- ``reps add|remove|list|on|off|passcode``: the roster of representatives (:mod:`helpline.reps`).
 - ``db upgrade|revision``: schema migrations (:mod:`helpline.migrate`).
 - ``purge --older-than 30d``: retention (:mod:`helpline.retention`).
 
@@ -11,6 +11,7 @@ gets these commands (so ``check`` can say what is wrong) and ``LOAD_ERROR`` hold
 """
 from __future__ import annotations
 
+import secrets
 import sys
 from contextlib import contextmanager
 
@@ -23,6 +24,7 @@ from . import migrate, retention
 from . import simulate as simulator
 from .hours import DAYS, UTC
 from .reps import RosterError, clock, coverage, parse_languages
+from .staff.auth import audit
 from .store import utcnow
 
 LOAD_ERROR = "helpline.load_error"
@@ -81,6 +83,25 @@ def reps_remove(number: str) -> None:
     with _representative(number) as (roster, rep):
         roster.remove(number)
     click.echo("removed")
+
+
+@reps_group.command("passcode")
+@click.argument("number")
+@click.option("--generate", is_flag=True, help="Make up a random 8-digit passcode and print it once.")
+@with_appcontext
+def reps_passcode(number: str, generate: bool) -> None:
+    """Set the passcode a representative enters when they call in (6 to 8 digits); caller
+    ID alone is easy to forge. Only a keyed hash of it is kept."""
+    if generate:
+        passcode = f"{secrets.randbelow(10 ** 8):08d}"
+    else:
+        passcode = click.prompt("Passcode (6 to 8 digits)", hide_input=True,
+                                confirmation_prompt=True).strip()
+    with _representative(number) as (roster, rep):
+        roster.set_passcode(rep, passcode)
+        audit(roster.db, None, f"rep {rep.id} passcode set", utcnow())
+    click.echo(f"passcode set: {passcode} (shown once; give it to them in person)" if generate
+               else "passcode set")
 
 
 @reps_group.command("list")

@@ -95,6 +95,8 @@ def from_environment(env, instance_path: str) -> dict:
         "LANGUAGE_FIRST_SECONDS": _number(env, "LANGUAGE_FIRST_SECONDS", 15),
         "PIN_HOURS": _number(env, "PIN_HOURS", 72),
         "PIN_TRIES": _number(env, "PIN_TRIES", 3),
+        "AUTH_FAILURES_PER_REP": _number(env, "AUTH_FAILURES_PER_REP", 10),
+        "AUTH_FAILURES_PER_HOUR": _number(env, "AUTH_FAILURES_PER_HOUR", 50),
         "MAX_CONTENT_LENGTH": _number(env, "MAX_CONTENT_LENGTH", 64 * 1024),
         "CONTENT_DIR": env.get("HELPLINE_CONTENT_DIR", str(ROOT / "content")),
         "FLOWS_DIR": env.get("HELPLINE_FLOWS_DIR", str(ROOT / "flows")),

@@ -18,9 +18,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from .callbacks import Callbacks
 from .engine import SMS, VOICE, Engine, Input, Turn
 from .hours import UTC, Hours
+from .lockout import Lockout
 from .reps import ACTIVE, E164, WAITING, Roster, parse_command
 from .security import Vault, hash_number
 from .spool import Spool
+from .staff.auth import audit
 from .store import Chat, Event, Representative, Store, Voicemail, utcnow
 from .twilio_api import TwilioApi
 
@@ -28,6 +30,7 @@ log = logging.getLogger(__name__)
 KEYWORDS = ("stop", "start", "help")
 FOREVER = datetime(9999, 1, 1)
 HANGUP = "hangup"
+REP_CALL = "repcall"  # conversations channel: a representative's call, once their passcode was right
 
 
 class Unavailable(Exception):
@@ -47,6 +50,7 @@ class Helpline:
                              config["HELPLINE_NUMBER"], config["TWILIO_API_BASE"])
         self.callbacks = Callbacks(self.hash, self.vault, config["PIN_HOURS"])
         self.coordinators = [n.strip() for n in config["HELPLINE_COORDINATORS"].split(",") if n.strip()]
+        self.lockout = Lockout(config["AUTH_FAILURES_PER_REP"], config["AUTH_FAILURES_PER_HOUR"])
         self.down_until = 0.0
 
     @contextmanager
@@ -345,7 +349,7 @@ class Helpline:
 
     # -- calls ---------------------------------------------------------------------------
     def call(self, call_sid: str, caller: str, inp: Input, step: int | None = None,
-             outcome=None, now: datetime | None = None) -> Turn | None:
+             outcome=None, now: datetime | None = None, verstat: str = "") -> Turn | None:
         """One step of a call, keyed by CallSid; the caller is kept only as a hash.
 
         ``step`` is the turn the action URL was made for: a retried or stale request does
@@ -353,14 +357,16 @@ class Helpline:
         does what an action URL reports (a dial ended, a recording), may add SMS alerts, and
         says what happened next: an Input, or HANGUP when the caller has gone. Without a database the caller hears
         the national numbers (``None`` is returned only for a caller who has gone).
+        ``verstat`` is Twilio's StirVerstat: whether the carrier vouched for the caller ID.
         """
         now = now or utcnow()
         alerts: list[tuple[str, str]] = []
         try:
             with self.transaction() as db:
                 roster = self.roster(db)
-                if inp.kind == "start" and roster.find(caller) is not None:
-                    return self._rep_call_menu(roster, now)
+                rep = roster.find(caller) if inp.kind == "start" else None
+                if rep is not None:
+                    return self._rep_call_in(roster, rep, verstat, now)
                 conv = self.store.lock_conversation(db, VOICE, call_sid, now)
                 state = conv.state
                 if step is not None and state is not None and step != state.get("turns", 0):
@@ -416,6 +422,71 @@ class Helpline:
         return Turn(state=self.engine.new_state(), action="offline",
                     say=[self.content.text(code, "offline", VOICE) for code in self.content.languages])
 
+    def _rep_call_in(self, roster: Roster, rep: Representative, verstat: str, now: datetime) -> Turn:
+        """Caller ID is easy to forge, so a representative's number only gets as far as the
+        passcode. Every call-in is audited, with whether the carrier verified the caller ID."""
+        verified = verstat.startswith("TN-Validation-Passed")
+        audit(roster.db, None, f"rep {rep.id} call-in, caller ID {'verified' if verified else 'UNVERIFIED'}"
+                               f" ({verstat or 'no StirVerstat'})", now)
+        if rep.passcode_hash is None:
+            return self._rep_hangup("rep.call.no_passcode")
+        if self.lockout.locked(roster.db, rep.id, now):
+            return self._rep_hangup("rep.call.locked")
+        return self.passcode_prompt(0)
+
+    def _rep_hangup(self, key: str) -> Turn:
+        return Turn(state=self.engine.new_state(), action="hangup", say=[self.staff_text(key, VOICE)])
+
+    def passcode_prompt(self, tries: int, wrong: bool = False) -> Turn:
+        turn = Turn(state=dict(self.engine.new_state(), tries=tries), action="passcode")
+        if wrong:
+            turn.say.append(self.staff_text("rep.call.passcode_wrong", VOICE))
+        turn.say.append(self.staff_text("rep.call.passcode", VOICE))
+        return turn
+
+    def rep_passcode(self, rep_number: str, rep_call_sid: str, passcode: str, tries: int) -> Turn:
+        """A right passcode proves this call (by its CallSid) for the representative menu;
+        wrong ones are counted across calls, like PINs, and audited."""
+        now, alerts = utcnow(), []
+        try:
+            with self.transaction() as db:
+                roster = self.roster(db)
+                rep = roster.find(rep_number)
+                if rep is None or not rep_call_sid:
+                    return self._rep_hangup("rep.call.goodbye")
+                if self.lockout.locked(db, rep.id, now):
+                    return self._rep_hangup("rep.call.locked")
+                if roster.passcode_ok(rep, passcode.strip()):
+                    audit(db, None, f"rep {rep.id} passcode right", now)
+                    self.store.lock_conversation(db, REP_CALL, rep_call_sid, now).state = {"rep": rep.id}
+                    return self._rep_call_menu(roster, now)
+                audit(db, None, f"rep {rep.id} passcode wrong", now)
+                if self.lockout.fail(db, rep.id, "passcode", now):
+                    alerts = self.lock_alert(rep.id, now)
+        except Unavailable:
+            return self.offline_call()
+        self.send_later(alerts)
+        if tries + 1 >= self.config["PIN_TRIES"]:
+            return self._rep_hangup("rep.call.passcode_ended")
+        return self.passcode_prompt(tries + 1, wrong=True)
+
+    def lock_alert(self, rep_id: int | None, now: datetime) -> list[tuple[str, str]]:
+        """Coordinators hear when wrong passcodes or PINs lock calling in: someone may be
+        guessing."""
+        who = self.staff_text("rep.sms.locked_one", rep=rep_id) if rep_id else self.staff_text("rep.sms.locked_all")
+        text = self.staff_text("rep.sms.locked", who=who, time=self.local_time(now))
+        if not self.coordinators:
+            log.warning("calling in is locked after wrong passcodes or PINs; no coordinators to tell")
+        return [(number, text) for number in self.coordinators]
+
+    def _proven(self, roster: Roster, rep_number: str, rep_call_sid: str) -> Representative | None:
+        """The representative on this call, if its passcode was right."""
+        rep = roster.find(rep_number)
+        if rep is None or not rep_call_sid:
+            return None
+        conv = self.store.find_conversation(roster.db, REP_CALL, rep_call_sid)
+        return rep if conv is not None and (conv.state or {}).get("rep") == rep.id else None
+
     def _rep_call_menu(self, roster: Roster, now: datetime) -> Turn:
         """A representative calling the helpline hears how many are waiting, and can take
         the next one (1) or return a call by PIN (2)."""
@@ -429,21 +500,26 @@ class Helpline:
         return turn
 
     def rep_choice(self, rep_number: str, rep_call_sid: str, digits: str) -> Turn:
-        """1 takes the longest-waiting caller from the queue; 2 asks for a callback's PIN."""
-        goodbye = Turn(state=self.engine.new_state(), action="hangup",
-                       say=[self.staff_text("rep.call.goodbye", VOICE)])
+        """1 takes the longest-waiting caller from the queue (on duty only); 2 asks for a
+        callback's PIN. Only on a call whose passcode was right."""
+        goodbye = self._rep_hangup("rep.call.goodbye")
+        now = utcnow()
         try:
             with self.transaction() as db:
                 roster = self.roster(db)
-                rep = roster.find(rep_number)
+                rep = self._proven(roster, rep_number, rep_call_sid)
                 if rep is None:
                     return goodbye
-                if digits == "1" and roster.callers_waiting(utcnow()):
-                    roster.mark_on_call(rep.id, rep_call_sid, utcnow())
+                if digits == "1" and not roster.is_on_duty(rep, now):
+                    turn = self._rep_call_menu(roster, now)
+                    turn.say.insert(0, self.staff_text("rep.call.off_duty", VOICE))
+                    return turn
+                if digits == "1" and roster.callers_waiting(now):
+                    roster.mark_on_call(rep.id, rep_call_sid, now)
                     return Turn(state=self.engine.new_state(), action="take_queue")
                 if digits == "2":
                     return self.pin_prompt(0)
-                return self._rep_call_menu(roster, utcnow()) if digits else goodbye
+                return self._rep_call_menu(roster, now) if digits else goodbye
         except Unavailable:
             return self.offline_call()
 
@@ -459,7 +535,7 @@ class Helpline:
         wrong ones end the representative's call."""
         try:
             with self.transaction() as db:
-                if self.roster(db).find(rep_number) is None:
+                if self._proven(self.roster(db), rep_number, rep_call_sid) is None:
                     return Turn(state=self.engine.new_state(), action="hangup")
                 found = self.callbacks.start(db, pin.strip(), rep_call_sid, utcnow())
         except Unavailable:

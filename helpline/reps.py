@@ -19,6 +19,7 @@ from .store import Chat, Conversation, Representative, Shift
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 CLOCK = re.compile(r"^\d{1,2}:\d{2}$")
+PASSCODE = re.compile(r"[0-9]{6,8}")
 CODE_LETTERS = "ACDEFHJKMNPRTUVWXY"
 CODE_DIGITS = "2345679"
 STALE_CALL = timedelta(hours=3)
@@ -185,6 +186,18 @@ class Roster:
             self._reps = list(self.db.execute(
                 select(Representative).order_by(Representative.id)).scalars())
         return self._reps
+
+    def _passcode_hash(self, rep: Representative, passcode: str) -> str:
+        return self.hash(f"passcode:{rep.id}:{passcode}")
+
+    def set_passcode(self, rep: Representative, passcode: str) -> None:
+        if not PASSCODE.fullmatch(passcode):
+            raise RosterError("a passcode is 6 to 8 digits")
+        rep.passcode_hash = self._passcode_hash(rep, passcode)
+
+    def passcode_ok(self, rep: Representative, passcode: str) -> bool:
+        return (rep.passcode_hash is not None and PASSCODE.fullmatch(passcode) is not None
+                and secrets.compare_digest(rep.passcode_hash, self._passcode_hash(rep, passcode)))
 
     def number_of(self, rep: Representative) -> str | None:
         return self.vault.decrypt(rep.number_encrypted)

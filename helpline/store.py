@@ -79,6 +79,18 @@ class Representative(Base):
     on_call: Mapped[str | None] = mapped_column(String(64))
     on_call_since: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # A keyed hash of the passcode asked for when they call in: caller ID alone is forgeable.
+    passcode_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuthFailure(Base):
+    """A wrong passcode or dialback PIN, counted across calls (see :mod:`helpline.lockout`)."""
+
+    __tablename__ = "rep_auth_failures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    rep_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    kind: Mapped[str] = mapped_column(String(10))
 
 
 class Shift(Base):

@@ -86,6 +86,12 @@ def render(turn: Turn) -> VoiceResponse:
         response.hangup()
     elif turn.action == "take_queue":
         response.dial(action=url_for("voice.rep_after"), method="POST").queue(QUEUE)
+    elif turn.action == "passcode":
+        gather = response.gather(input="dtmf", num_digits=8, finish_on_key="#", method="POST",
+                                 action=url_for("voice.rep_passcode", tries=turn.state["tries"]),
+                                 timeout=config["GATHER_TIMEOUT"] + 4)
+        speaker.say(gather, turn.say)
+        response.hangup()
     elif turn.action == "pin":
         gather = response.gather(input="dtmf", num_digits=6, finish_on_key="#", method="POST",
                                  action=url_for("voice.rep_pin", tries=turn.state["tries"]),
@@ -138,7 +144,8 @@ def step_of_url() -> int | None:
 def answer(inp: Input):
     sid = call_sid()
     if sid:
-        turn = helpline().call(sid, request.form.get("From", ""), inp, step_of_url())
+        turn = helpline().call(sid, request.form.get("From", ""), inp, step_of_url(),
+                               verstat=request.form.get("StirVerstat", ""))
     else:
         turn = helpline().engine.handle(None, inp, VOICE)
     return twiml(render(turn))
@@ -227,6 +234,15 @@ def recorded():
                                 request.form.get("RecordingSid", ""),
                                 int(duration) if duration.isdigit() else 0, step_of_url())
     return twiml(render(turn))
+
+
+@bp.post("/voice/rep/passcode")
+@twilio_signed
+def rep_passcode():
+    """A representative calling in proves it is them before anything else."""
+    tries = request.args.get("tries", default=0, type=int)
+    return twiml(render(helpline().rep_passcode(request.form.get("From", ""), call_sid(),
+                                                request.form.get("Digits", ""), tries)))
 
 
 @bp.post("/voice/rep/take")

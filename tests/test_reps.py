@@ -411,11 +411,23 @@ def test_hold_music_is_configurable(make_app):
     assert wait.find("Gather/Play").text == "https://example.org/calm.mp3"
 
 
+PASSCODE = "20261128"
+
+
+def rep_calls_in(app, twilio, sid, rep):
+    """A representative calls the helpline and enters their passcode: the menu."""
+    result = app.test_cli_runner().invoke(args=["reps", "passcode", rep], input=f"{PASSCODE}\n" * 2)
+    assert result.exit_code == 0, result.output
+    root = twiml(twilio.post("/voice", {"CallSid": sid, "From": rep}))
+    return twiml(twilio.post(root.find("Gather").get("action"),
+                             {"CallSid": sid, "From": rep, "Digits": PASSCODE}))
+
+
 def test_representative_calling_in_hears_the_queue_and_takes_the_next(app, twilio):
     make_everyone_busy(app)
     to_person(twilio)
     rep_sid = "CA" + "e" * 32
-    root = twiml(twilio.post("/voice", {"CallSid": rep_sid, "From": REP_A}))
+    root = rep_calls_in(app, twilio, rep_sid, REP_A)
     assert "Callers waiting: 1" in root.find("Gather/Say").text
     root = twiml(twilio.post(root.find("Gather").get("action"),
                              {"CallSid": rep_sid, "From": REP_A, "Digits": "1"}))
@@ -426,8 +438,8 @@ def test_representative_calling_in_hears_the_queue_and_takes_the_next(app, twili
     assert "No callers are waiting" in after.find("Gather/Say").text
 
 
-def test_representative_calling_with_nobody_waiting(twilio):
-    root = twiml(twilio.post("/voice", {"CallSid": "CAz", "From": REP_B}))
+def test_representative_calling_with_nobody_waiting(app, twilio):
+    root = rep_calls_in(app, twilio, "CAz", REP_B)
     spoken = " ".join(s.text for s in root.iter("Say"))
     assert "No callers are waiting" in spoken and "press 2" in spoken
     root = twiml(twilio.post("/voice/rep/take", {"CallSid": "CAz", "From": REP_B, "Digits": "1"}))
@@ -438,7 +450,7 @@ def test_caller_hanging_up_in_the_queue_leaves_it(app, twilio):
     make_everyone_busy(app)
     to_person(twilio)
     assert list(call(twilio, "/voice/queue/left", QueueResult="hangup")) == []
-    rep_root = twiml(twilio.post("/voice", {"CallSid": "CAz", "From": REP_B}))
+    rep_root = rep_calls_in(app, twilio, "CAz", REP_B)
     assert "No callers are waiting" in rep_root.find("Gather/Say").text
 
 

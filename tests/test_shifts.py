@@ -197,8 +197,20 @@ def pin_from(standin) -> str:
     return re.search(r"PIN (\d{6})", body)[1]
 
 
+PASSCODE = "246813"
+
+
+@pytest.fixture(autouse=True)
+def passcodes(app):
+    for number in (REP_A, REP_B):
+        result = app.test_cli_runner().invoke(args=["reps", "passcode", number],
+                                               input=f"{PASSCODE}\n" * 2)
+        assert result.exit_code == 0, result.output
+
+
 def rep_call(twilio, sid="CA" + "r" * 32, rep=REP_A):
-    twiml(twilio.post("/voice", {"CallSid": sid, "From": rep}))
+    root = twiml(twilio.post("/voice", {"CallSid": sid, "From": rep}))
+    twilio.post(root.find("Gather").get("action"), {"CallSid": sid, "From": rep, "Digits": PASSCODE})
     return twiml(twilio.post("/voice/rep/take", {"CallSid": sid, "From": rep, "Digits": "2"}))
 
 

@@ -1,0 +1,160 @@
+"""Representatives proven by a passcode, not by caller ID; wrong passcodes and PINs counted
+across calls; each call-in audited with the carrier's caller-ID verdict."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select, text
+
+from helpline.staff.models import AuditLog
+from helpline.store import Representative
+
+from .conftest import CALLER, Twilio, twiml
+from .test_shifts import wait_for
+from .twilio_standin import TwilioStandIn
+
+REP_A, REP_B, COORDINATOR = "+15555550901", "+15555550902", "+15555550999"
+PASSCODE = "73915264"
+REP_SID = "CA" + "e" * 32
+
+
+@pytest.fixture
+def standin():
+    server = TwilioStandIn()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def app(make_app, standin):
+    app = make_app(HELPLINE_REPRESENTATIVES=f"{REP_A},{REP_B}", HELPLINE_COORDINATORS=COORDINATOR,
+                   TWILIO_ACCOUNT_SID="AC" + "1" * 32, TWILIO_API_BASE=standin.url)
+    for number in (REP_A, REP_B):
+        set_passcode(app, number)
+    return app
+
+
+@pytest.fixture
+def twilio(app):
+    return Twilio(app.test_client())
+
+
+def set_passcode(app, number, passcode=PASSCODE):
+    result = app.test_cli_runner().invoke(args=["reps", "passcode", number],
+                                          input=f"{passcode}\n{passcode}\n")
+    assert result.exit_code == 0, result.output
+
+
+def audit_lines(app) -> list[str]:
+    with app.extensions["helpline"].store.transaction() as db:
+        return list(db.execute(select(AuditLog.action).order_by(AuditLog.id)).scalars())
+
+
+def call_in(twilio, rep=REP_A, sid=REP_SID, **extra):
+    return twiml(twilio.post("/voice", {"CallSid": sid, "From": rep, **extra}))
+
+
+def enter(twilio, root, digits, rep=REP_A, sid=REP_SID):
+    return twiml(twilio.post(root.find("Gather").get("action"),
+                             {"CallSid": sid, "From": rep, "Digits": digits}))
+
+
+def queue_a_caller(twilio, app):
+    with app.extensions["helpline"].store.transaction() as db:
+        db.execute(text("UPDATE representatives SET on_call = 'CAother', on_call_since = :now"),
+                   {"now": "2999-01-01 00:00:00"})
+    sid = "CA" + "c" * 32
+    for data in ({}, {"Digits": "1"}, {"Digits": "0"}):
+        root = twiml(twilio.post("/voice/step" if data else "/voice",
+                                 {"CallSid": sid, "From": CALLER, **data}))
+    assert root.find("Enqueue") is not None
+
+
+def test_caller_id_alone_only_reaches_the_passcode(twilio, app):
+    queue_a_caller(twilio, app)
+    root = call_in(twilio)
+    gather = root.find("Gather")
+    assert gather.get("action").startswith("/voice/rep/passcode")
+    assert "passcode" in gather.find("Say").text and "waiting" not in gather.find("Say").text
+    # A forged call that skipped the passcode cannot take the queue or start a dialback.
+    take = twiml(twilio.post("/voice/rep/take", {"CallSid": REP_SID, "From": REP_A, "Digits": "1"}))
+    assert take.find("Dial") is None and take.find("Hangup") is not None
+    pin = twiml(twilio.post("/voice/rep/pin", {"CallSid": REP_SID, "From": REP_A, "Digits": "123456"}))
+    assert pin.find("Dial") is None
+
+
+def test_the_right_passcode_opens_the_menu_and_takes_the_queue(twilio, app):
+    queue_a_caller(twilio, app)
+    menu = enter(twilio, call_in(twilio), PASSCODE)
+    assert "Callers waiting: 1" in menu.find("Gather/Say").text
+    assert enter(twilio, menu, "1").find("Dial/Queue").text == "helpline"
+
+
+def test_a_passcode_proves_one_call_not_the_next(twilio, app):
+    enter(twilio, call_in(twilio), PASSCODE)
+    other = "CA" + "f" * 32
+    call_in(twilio, sid=other)
+    take = twiml(twilio.post("/voice/rep/take", {"CallSid": other, "From": REP_A, "Digits": "2"}))
+    assert take.find("Gather") is None
+
+
+def test_only_representatives_on_duty_take_the_queue(twilio, app):
+    queue_a_caller(twilio, app)
+    twilio.sms("OFF", REP_A)
+    menu = enter(twilio, call_in(twilio), PASSCODE)
+    answer = enter(twilio, menu, "1")
+    assert answer.find("Dial") is None
+    assert "off duty" in answer.find("Gather/Say").text
+
+
+def test_wrong_passcodes_end_the_call(twilio):
+    root = call_in(twilio)
+    for _ in range(2):
+        root = enter(twilio, root, "11111111")
+        assert "isn't right" in root.find("Gather/Say").text
+    root = enter(twilio, root, "11111111")
+    assert root.find("Gather") is None and root.find("Hangup") is not None
+
+
+def test_a_representative_without_a_passcode_is_told_to_ask(make_app):
+    app = make_app(HELPLINE_REPRESENTATIVES=REP_A)
+    root = call_in(Twilio(app.test_client()))
+    assert root.find("Gather") is None and "No passcode" in root.find("Say").text
+
+
+def test_every_call_in_is_audited_with_the_caller_id_verdict(twilio, app):
+    enter(twilio, call_in(twilio, StirVerstat="TN-Validation-Passed-A"), PASSCODE)
+    enter(twilio, call_in(twilio, sid="CA" + "f" * 32), "00000000", sid="CA" + "f" * 32)
+    lines = audit_lines(app)
+    assert any(re.fullmatch(r"rep \d+ call-in, caller ID verified \(TN-Validation-Passed-A\)", a)
+               for a in lines)
+    assert any(re.fullmatch(r"rep \d+ call-in, caller ID UNVERIFIED \(no StirVerstat\)", a)
+               for a in lines)
+    assert any(a.endswith("passcode right") for a in lines)
+    assert any(a.endswith("passcode wrong") for a in lines)
+    assert not any(PASSCODE in a or "5550901" in a for a in lines)
+
+
+def test_passcodes_are_kept_as_keyed_hashes(app):
+    with app.extensions["helpline"].store.engine.connect() as conn:
+        dump = repr([list(r) for r in conn.execute(text("SELECT * FROM representatives"))])
+    assert PASSCODE not in dump
+    with app.extensions["helpline"].store.transaction() as db:
+        hashes = list(db.execute(select(Representative.passcode_hash)).scalars())
+    assert len(set(hashes)) == 2  # the same passcode hashes differently per representative
+
+
+def test_reps_passcode_generate_prints_it_once(app, twilio):
+    result = app.test_cli_runner().invoke(args=["reps", "passcode", REP_B, "--generate"])
+    assert result.exit_code == 0, result.output
+    passcode = re.search(r"\b(\d{8})\b", result.output)[1]
+    menu = enter(twilio, call_in(twilio, rep=REP_B), passcode, rep=REP_B)
+    assert menu.find("Gather").get("action") == "/voice/rep/take"
+
+
+@pytest.mark.parametrize("passcode", ["12345", "123456789", "12a456"])
+def test_a_passcode_is_6_to_8_digits(app, passcode):
+    result = app.test_cli_runner().invoke(args=["reps", "passcode", REP_A],
+                                          input=f"{passcode}\n{passcode}\n")
+    assert result.exit_code != 0 and "6 to 8 digits" in result.output
