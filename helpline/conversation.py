@@ -447,7 +447,7 @@ class Helpline:
     def rep_passcode(self, rep_number: str, rep_call_sid: str, passcode: str, tries: int) -> Turn:
         """A right passcode proves this call (by its CallSid) for the representative menu;
         wrong ones are counted across calls, like PINs, and audited."""
-        now, alerts = utcnow(), []
+        now, locked = utcnow(), False
         try:
             with self.transaction() as db:
                 roster = self.roster(db)
@@ -461,11 +461,12 @@ class Helpline:
                     self.store.lock_conversation(db, REP_CALL, rep_call_sid, now).state = {"rep": rep.id}
                     return self._rep_call_menu(roster, now)
                 audit(db, None, f"rep {rep.id} passcode wrong", now)
-                if self.lockout.fail(db, rep.id, "passcode", now):
-                    alerts = self.lock_alert(rep.id, now)
+                locked = self.lockout.fail(db, rep.id, "passcode", now)
         except Unavailable:
             return self.offline_call()
-        self.send_later(alerts)
+        if locked:
+            self.send_later(self.lock_alert(rep.id, now))
+            return self._rep_hangup("rep.call.locked")
         if tries + 1 >= self.config["PIN_TRIES"]:
             return self._rep_hangup("rep.call.passcode_ended")
         return self.passcode_prompt(tries + 1, wrong=True)
@@ -532,14 +533,25 @@ class Helpline:
 
     def dialback(self, rep_number: str, rep_call_sid: str, pin: str, tries: int) -> Turn:
         """A right PIN dials the caller (from the helpline's number) and bridges them; three
-        wrong ones end the representative's call."""
+        wrong ones end the representative's call. Wrong PINs are audited and counted across
+        calls: too many lock calling in (see :mod:`helpline.lockout`)."""
+        now, locked = utcnow(), False
         try:
             with self.transaction() as db:
-                if self._proven(self.roster(db), rep_number, rep_call_sid) is None:
+                rep = self._proven(self.roster(db), rep_number, rep_call_sid)
+                if rep is None:
                     return Turn(state=self.engine.new_state(), action="hangup")
-                found = self.callbacks.start(db, pin.strip(), rep_call_sid, utcnow())
+                if self.lockout.locked(db, rep.id, now):
+                    return self._rep_hangup("rep.call.locked")
+                found = self.callbacks.start(db, pin.strip(), rep_call_sid, now)
+                if found is None:
+                    audit(db, None, f"rep {rep.id} PIN wrong", now)
+                    locked = self.lockout.fail(db, rep.id, "pin", now)
         except Unavailable:
             return self.offline_call()
+        if locked:
+            self.send_later(self.lock_alert(rep.id, now))
+            return self._rep_hangup("rep.call.locked")
         if found is None:
             if tries + 1 >= self.config["PIN_TRIES"]:
                 return Turn(state=self.engine.new_state(), action="hangup",

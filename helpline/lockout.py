@@ -33,12 +33,12 @@ class Lockout:
         return mine >= self.per_rep or overall >= self.overall
 
     def fail(self, db: Session, rep_id: int | None, kind: str, now: datetime) -> bool:
-        """Count one wrong entry; True when it is the one that locks (tell the coordinators).
-        The representative's row is locked first, so parallel guesses are counted in turn."""
+        """Count one wrong entry; True when this representative is now locked (call once
+        the entry was found unlocked, so True is the moment to tell the coordinators). The
+        representative's row is locked first, so parallel guesses are counted in turn."""
         if rep_id is not None:
             db.get(Representative, rep_id, with_for_update=True)
         db.execute(delete(AuthFailure).where(AuthFailure.at < now - KEEP))
-        was_locked = self.locked(db, rep_id, now)
         db.add(AuthFailure(at=now, rep_id=rep_id, kind=kind))
         db.flush()
-        return not was_locked and self.locked(db, rep_id, now)
+        return self.locked(db, rep_id, now)

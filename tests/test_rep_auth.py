@@ -3,12 +3,13 @@ across calls; each call-in audited with the carrier's caller-ID verdict."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
 from helpline.staff.models import AuditLog
-from helpline.store import Representative
+from helpline.store import AuthFailure, Representative, utcnow
 
 from .conftest import CALLER, Twilio, twiml
 from .test_shifts import wait_for
@@ -158,3 +159,64 @@ def test_a_passcode_is_6_to_8_digits(app, passcode):
     result = app.test_cli_runner().invoke(args=["reps", "passcode", REP_A],
                                           input=f"{passcode}\n{passcode}\n")
     assert result.exit_code != 0 and "6 to 8 digits" in result.output
+
+
+# -- wrong PINs and passcodes across calls ------------------------------------------------------
+
+def open_callback(app) -> str:
+    helpline = app.extensions["helpline"]
+    with helpline.store.transaction() as db:
+        _, pin = helpline.callbacks.save(db, "voice", "caller-hash", CALLER, "en", utcnow())
+    return pin
+
+
+def pin_prompt(twilio, sid, rep=REP_A):
+    return enter(twilio, enter(twilio, call_in(twilio, rep, sid), PASSCODE, rep, sid), "2", rep, sid)
+
+
+def test_wrong_pins_are_counted_across_calls_and_lock(app, twilio, standin):
+    pin = open_callback(app)
+    wrong = "000000" if pin != "000000" else "111111"
+    answers = []
+    for n in range(4):
+        sid = f"CA{n:032x}"
+        root = pin_prompt(twilio, sid)
+        while root.find("Gather") is not None:
+            root = enter(twilio, root, wrong, sid=sid)
+        answers.append(" ".join(s.text for s in root.iter("Say")))
+    assert "too many wrong PINs" in answers[0]
+    assert "paused" in answers[3]  # the tenth wrong PIN in the hour
+    wait_for(lambda: standin.requests)
+    [alert] = standin.requests
+    assert alert["form"]["To"] == COORDINATOR and "locked" in alert["form"]["Body"]
+    assert pin not in alert["form"]["Body"] and CALLER not in alert["form"]["Body"]
+    later = call_in(twilio, sid="CA" + "9" * 32)
+    assert later.find("Gather") is None and "paused" in later.find("Say").text
+    assert sum(a.endswith("PIN wrong") for a in audit_lines(app)) == 10
+
+
+def test_the_lock_lifts_after_an_hour(app, twilio):
+    pin = open_callback(app)
+    with app.extensions["helpline"].store.transaction() as db:
+        for _ in range(10):
+            db.add(AuthFailure(at=utcnow(), rep_id=1, kind="pin"))
+    assert "paused" in call_in(twilio).find("Say").text
+    with app.extensions["helpline"].store.transaction() as db:
+        db.execute(update(AuthFailure).values(at=utcnow() - timedelta(minutes=61)))
+    assert enter(twilio, pin_prompt(twilio, REP_SID), pin).find("Dial/Number").text == CALLER
+
+
+def test_wrong_entries_from_everyone_lock_everyone(make_app, standin):
+    app = make_app(HELPLINE_REPRESENTATIVES=f"{REP_A},{REP_B}", AUTH_FAILURES_PER_HOUR=4,
+                   HELPLINE_COORDINATORS=COORDINATOR, TWILIO_ACCOUNT_SID="AC" + "1" * 32,
+                   TWILIO_API_BASE=standin.url)
+    for number in (REP_A, REP_B):
+        set_passcode(app, number)
+    twilio = Twilio(app.test_client())
+    root = call_in(twilio)
+    for _ in range(3):
+        root = enter(twilio, root, "99999999")
+    root = enter(twilio, call_in(twilio, sid="CA" + "8" * 32), "99999999", sid="CA" + "8" * 32)
+    assert "paused" in root.find("Say").text
+    other = call_in(twilio, rep=REP_B, sid="CA" + "7" * 32)
+    assert other.find("Gather") is None and "paused" in other.find("Say").text
