@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 
 from .engine import VOICE, Input, Turn
+from .forms import duration
 from .security import twilio_signed
 from .sms import twiml
 
@@ -228,11 +229,10 @@ def queue_left():
 @bp.post("/voice/recorded")
 @twilio_signed
 def recorded():
-    duration = request.form.get("RecordingDuration", "0")
     turn = helpline().voicemail(call_sid(), request.form.get("From", ""),
                                 request.form.get("RecordingUrl", ""),
                                 request.form.get("RecordingSid", ""),
-                                int(duration) if duration.isdigit() else 0, step_of_url())
+                                duration(request.form.get("RecordingDuration", "0")), step_of_url())
     return twiml(render(turn))
 
 

@@ -101,6 +101,9 @@ class Twilio:
 
     def sms(self, body: str | None, number: str = TEXTER, **extra):
         data = {"From": number, "To": "+15555550100", "MessageSid": "SM" + uuid.uuid4().hex, **extra}
+        account = self.client.application.config["TWILIO_ACCOUNT_SID"]
+        if account:
+            data.setdefault("AccountSid", account)
         if body is not None:
             data["Body"] = body
         return self.post("/sms", data)

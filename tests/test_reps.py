@@ -14,6 +14,7 @@ from .conftest import CALLER, TEXTER, Twilio, twiml
 
 REP_A, REP_B = "+15555550901", "+15555550902"
 HELPLINE = "+15555550100"
+RECORDINGS = "https://api.twilio.com/2010-04-01/Accounts/AC" + "1" * 32 + "/Recordings/"
 
 
 @pytest.fixture
@@ -326,14 +327,14 @@ def test_voicemail_is_recorded_stored_and_confirmed(app, twilio):
     record = root.find("Record")
     assert record.get("maxLength") == "120" and record.get("action").startswith("/voice/recorded?s=")
     assert "after the tone" in root.find("Say").text
-    root = call(twilio, "/voice/recorded", RecordingUrl="https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1",
-                RecordingSid="RE1", RecordingDuration="42")
+    root = call(twilio, "/voice/recorded", RecordingUrl=RECORDINGS + "RE" + "1" * 32,
+                RecordingSid="RE" + "1" * 32, RecordingDuration="42")
     spoken = " ".join(s.text for s in root.iter("Say"))
     assert "Your message is saved" in spoken and "9 8 8" in spoken and "1 8 0 0" in spoken
     assert root.find("Gather") is not None
     with app.extensions["helpline"].store.transaction() as db:
         vm = db.execute(select(Voicemail)).scalar_one()
-    assert vm.duration == 42 and vm.recording_url.endswith("/RE1") and vm.lang == "en"
+    assert vm.duration == 42 and vm.recording_url.endswith("/RE" + "1" * 32) and vm.lang == "en"
     assert vm.caller_hash and CALLER not in vm.caller_hash
 
 
@@ -341,7 +342,8 @@ def test_empty_recording_asks_again(app, twilio):
     to_person(twilio)
     call(twilio, "/voice/dial-status", DialCallStatus="busy")
     call(twilio, "/voice/step", Digits="1")
-    root = call(twilio, "/voice/recorded", RecordingUrl="https://x/RE2", RecordingDuration="0")
+    root = call(twilio, "/voice/recorded", RecordingUrl=RECORDINGS + "RE" + "2" * 32,
+                RecordingDuration="0")
     assert root.find("Record") is not None
     with app.extensions["helpline"].store.transaction() as db:
         assert db.execute(select(Voicemail)).first() is None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 import pytest
 
@@ -10,6 +11,10 @@ from helpline.config import ConfigError, database_url
 from helpline.security import hash_number
 
 from .conftest import TOKEN, Twilio, settings
+
+
+def sms_form(body: str = "hi") -> dict:
+    return {"From": "+15555550123", "Body": body, "MessageSid": "SM" + uuid.uuid4().hex}
 
 
 def test_missing_signature_is_403(app):
@@ -44,7 +49,7 @@ def test_voice_webhooks_check_signatures_too(app, path, data):
 def test_sha256_signatures_named_in_the_settings_header_are_accepted(app):
     from twilio.request_validator import RequestValidator
 
-    data = {"From": "+15555550123", "Body": "hi"}
+    data = sms_form()
     signature = RequestValidator(TOKEN).compute_signature("http://localhost/sms", data,
                                                           "HMAC_SHA256")
     response = app.test_client().post("/sms", data=data, headers={
@@ -57,7 +62,7 @@ def test_behind_a_tls_proxy_with_trusted_forwarded_headers(make_app):
     app = make_app(TRUSTED_PROXIES=1)
     twilio = Twilio(app.test_client(), base="https://helpline.example.org")
     forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "helpline.example.org"}
-    data = {"From": "+15555550123", "Body": "hi"}
+    data = sms_form()
     assert twilio.post("/sms", data, headers=forwarded).status_code == 200
     assert twilio.post("/sms", data).status_code == 403
 
@@ -71,7 +76,7 @@ def test_forwarded_headers_are_ignored_without_trusted_proxies(app):
 def test_public_base_url_is_what_twilio_signed(make_app):
     app = make_app(PUBLIC_BASE_URL="https://helpline.example.org/")
     twilio = Twilio(app.test_client(), base="https://helpline.example.org")
-    assert twilio.post("/sms", {"From": "+1", "Body": "hi"}).status_code == 200
+    assert twilio.post("/sms", sms_form()).status_code == 200
 
 
 def test_no_token_refuses_to_start(tmp_path):
@@ -95,7 +100,7 @@ def test_dev_mode_without_token_starts_unchecked_and_says_so(tmp_path, caplog):
     app = create_app(settings(tmp_path, TWILIO_AUTH_TOKEN="", HELPLINE_HASH_KEY="",
                               HELPLINE_DEV_MODE=True))
     assert "NOT checked" in caplog.text
-    response = app.test_client().post("/sms", data={"From": "+15555550123", "Body": "hi"})
+    response = app.test_client().post("/sms", data=sms_form())
     assert response.status_code == 200
     again = create_app(settings(tmp_path, TWILIO_AUTH_TOKEN="", HELPLINE_HASH_KEY="",
                                 HELPLINE_DEV_MODE=True))

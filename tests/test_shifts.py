@@ -16,6 +16,7 @@ from .twilio_standin import TwilioStandIn
 REP_A, REP_B, COORDINATOR = "+15555550901", "+15555550902", "+15555550999"
 HELPLINE = "+15555550100"
 ACCOUNT = "AC" + "1" * 32
+RECORDINGS = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Recordings/"
 # 2026-11-30 is a Monday. New York is UTC-5 in winter.
 MON_0900_NY = datetime(2026, 11, 30, 14, 0)
 
@@ -153,8 +154,9 @@ def leave_voicemail(twilio, sid="CA" + "v" * 32, caller=CALLER, seconds="31"):
     twilio.post("/voice/step", {"CallSid": sid, "From": caller, "Digits": "0"})
     twilio.post("/voice/step", {"CallSid": sid, "From": caller, "Digits": "1"})
     return twiml(twilio.post("/voice/recorded", {"CallSid": sid, "From": caller,
-                                                 "RecordingUrl": "https://api.twilio.com/RE5",
-                                                 "RecordingSid": "RE5", "RecordingDuration": seconds}))
+                                                 "RecordingUrl": RECORDINGS + "RE" + "5" * 32,
+                                                 "RecordingSid": "RE" + "5" * 32,
+                                                 "RecordingDuration": seconds}))
 
 
 def test_voicemail_alert_goes_to_everyone_on_duty_with_a_pin_and_no_number(app, standin):
