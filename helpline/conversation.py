@@ -6,6 +6,7 @@ simulator shows is what a texter, caller or representative gets.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -380,6 +381,7 @@ class Helpline:
                 if state is None:
                     self.record(db, VOICE, ["contact"], now)
                 turn = self.engine.handle(state, inp, VOICE, self.context(roster, now, caller, VOICE))
+                turn.state.pop("ringing", None)
                 if turn.action == "connect":
                     self._ring(roster, conv, turn, now)
                 elif turn.action == "callback" and caller and conv.caller_hash:
@@ -415,6 +417,7 @@ class Helpline:
         else:
             turn.action = "enqueue"
             conv.waiting_since = now
+        turn.state["ringing"] = [rep_id for rep_id, _ in turn.ring]
 
     def offline_call(self) -> Turn:
         """Both languages' apology with the national numbers, listened for again and again
@@ -444,6 +447,12 @@ class Helpline:
         turn.say.append(self.staff_text("rep.call.passcode", VOICE))
         return turn
 
+    def _first_time(self, db, *step) -> bool:
+        """A representative's action acts once per (action, CallSid, step, input): a signed
+        request replayed later is answered with a goodbye, and changes nothing."""
+        key = hashlib.sha256("|".join(map(str, step)).encode()).hexdigest()
+        return self.store.first_receipt(db, key, utcnow())
+
     def rep_passcode(self, rep_number: str, rep_call_sid: str, passcode: str, tries: int) -> Turn:
         """A right passcode proves this call (by its CallSid) for the representative menu;
         wrong ones are counted across calls, like PINs, and audited."""
@@ -452,14 +461,15 @@ class Helpline:
             with self.transaction() as db:
                 roster = self.roster(db)
                 rep = roster.find(rep_number)
-                if rep is None or not rep_call_sid:
+                if (rep is None or not rep_call_sid
+                        or not self._first_time(db, "passcode", rep_call_sid, tries, passcode)):
                     return self._rep_hangup("rep.call.goodbye")
                 if self.lockout.locked(db, rep.id, now):
                     return self._rep_hangup("rep.call.locked")
                 if roster.passcode_ok(rep, passcode.strip()):
                     audit(db, None, f"rep {rep.id} passcode right", now)
                     self.store.lock_conversation(db, REP_CALL, rep_call_sid, now).state = {"rep": rep.id}
-                    return self._rep_call_menu(roster, now)
+                    return self._rep_call_menu(roster, now, rep_call_sid)
                 audit(db, None, f"rep {rep.id} passcode wrong", now)
                 locked = self.lockout.fail(db, rep.id, "passcode", now)
         except Unavailable:
@@ -488,11 +498,16 @@ class Helpline:
         conv = self.store.find_conversation(roster.db, REP_CALL, rep_call_sid)
         return rep if conv is not None and (conv.state or {}).get("rep") == rep.id else None
 
-    def _rep_call_menu(self, roster: Roster, now: datetime) -> Turn:
+    def _rep_call_menu(self, roster: Roster, now: datetime, rep_call_sid: str) -> Turn:
         """A representative calling the helpline hears how many are waiting, and can take
-        the next one (1) or return a call by PIN (2)."""
+        the next one (1) or return a call by PIN (2). Each menu is a new step of their call
+        (``turns``), so a key pressed on it acts once."""
         waiting = roster.callers_waiting(now)
         turn = Turn(state=self.engine.new_state(), action="rep_menu")
+        conv = self.store.find_conversation(roster.db, REP_CALL, rep_call_sid)
+        if conv is not None:
+            conv.state = dict(conv.state or {}, menus=(conv.state or {}).get("menus", 0) + 1)
+            turn.state["turns"] = conv.state["menus"]
         if waiting:
             turn.say.append(self.staff_text("rep.call.waiting", VOICE, count=waiting))
         else:
@@ -500,7 +515,7 @@ class Helpline:
         turn.say.append(self.staff_text("rep.call.return", VOICE))
         return turn
 
-    def rep_choice(self, rep_number: str, rep_call_sid: str, digits: str) -> Turn:
+    def rep_choice(self, rep_number: str, rep_call_sid: str, digits: str, step: int | None) -> Turn:
         """1 takes the longest-waiting caller from the queue (on duty only); 2 asks for a
         callback's PIN. Only on a call whose passcode was right."""
         goodbye = self._rep_hangup("rep.call.goodbye")
@@ -509,29 +524,30 @@ class Helpline:
             with self.transaction() as db:
                 roster = self.roster(db)
                 rep = self._proven(roster, rep_number, rep_call_sid)
-                if rep is None:
+                if rep is None or not self._first_time(db, "take", rep_call_sid, step, digits):
                     return goodbye
                 if digits == "1" and not roster.is_on_duty(rep, now):
-                    turn = self._rep_call_menu(roster, now)
+                    turn = self._rep_call_menu(roster, now, rep_call_sid)
                     turn.say.insert(0, self.staff_text("rep.call.off_duty", VOICE))
                     return turn
                 if digits == "1" and roster.callers_waiting(now):
                     roster.mark_on_call(rep.id, rep_call_sid, now)
                     return Turn(state=self.engine.new_state(), action="take_queue")
                 if digits == "2":
-                    return self.pin_prompt(0)
-                return self._rep_call_menu(roster, now) if digits else goodbye
+                    return self.pin_prompt(0, step)
+                return self._rep_call_menu(roster, now, rep_call_sid) if digits else goodbye
         except Unavailable:
             return self.offline_call()
 
-    def pin_prompt(self, tries: int, wrong: bool = False) -> Turn:
-        turn = Turn(state=dict(self.engine.new_state(), tries=tries), action="pin")
+    def pin_prompt(self, tries: int, step: int | None, wrong: bool = False) -> Turn:
+        turn = Turn(state=dict(self.engine.new_state(), tries=tries, turns=step), action="pin")
         if wrong:
             turn.say.append(self.staff_text("rep.call.pin_wrong", VOICE))
         turn.say.append(self.staff_text("rep.call.pin", VOICE))
         return turn
 
-    def dialback(self, rep_number: str, rep_call_sid: str, pin: str, tries: int) -> Turn:
+    def dialback(self, rep_number: str, rep_call_sid: str, pin: str, tries: int,
+                 step: int | None = None) -> Turn:
         """A right PIN dials the caller (from the helpline's number) and bridges them; three
         wrong ones end the representative's call. Wrong PINs are audited and counted across
         calls: too many lock calling in (see :mod:`helpline.lockout`)."""
@@ -539,8 +555,8 @@ class Helpline:
         try:
             with self.transaction() as db:
                 rep = self._proven(self.roster(db), rep_number, rep_call_sid)
-                if rep is None:
-                    return Turn(state=self.engine.new_state(), action="hangup")
+                if rep is None or not self._first_time(db, "pin", rep_call_sid, step, tries, pin):
+                    return self._rep_hangup("rep.call.goodbye")
                 if self.lockout.locked(db, rep.id, now):
                     return self._rep_hangup("rep.call.locked")
                 found = self.callbacks.start(db, pin.strip(), rep_call_sid, now)
@@ -556,18 +572,18 @@ class Helpline:
             if tries + 1 >= self.config["PIN_TRIES"]:
                 return Turn(state=self.engine.new_state(), action="hangup",
                             say=[self.staff_text("rep.call.pin_locked", VOICE)])
-            return self.pin_prompt(tries + 1, wrong=True)
+            return self.pin_prompt(tries + 1, step, wrong=True)
         return Turn(state=dict(self.engine.new_state(), callback=found.callback_id,
                                callback_lang=found.lang),
                     action="dialback", ring=[(found.callback_id, found.number)],
                     say=[self.staff_text("rep.call.dialing", VOICE)])
 
-    def dialback_ended(self, callback_id: int, status: str, rep_number: str) -> Turn:
+    def dialback_ended(self, callback_id: int, status: str, rep_call_sid: str) -> Turn:
         completed = status == "completed"
         try:
             with self.transaction() as db:
-                self.callbacks.finish(db, callback_id, completed, utcnow())
-                turn = self._rep_call_menu(self.roster(db), utcnow())
+                self.callbacks.finish(db, callback_id, rep_call_sid, completed, utcnow())
+                turn = self._rep_call_menu(self.roster(db), utcnow(), rep_call_sid)
         except Unavailable:
             return self.offline_call()
         key = "rep.call.dialback_done" if completed else "rep.call.dialback_failed"
@@ -598,12 +614,18 @@ class Helpline:
             texts.insert(0, self.staff_text("rep.whisper.language", VOICE, language=language))
         return texts
 
-    def whisper_answer(self, rep_id: int, parent_call_sid: str, digits: str) -> bool:
-        """A representative pressed a key on the whisper: 1 takes the call."""
-        if digits.strip() != "1" or not parent_call_sid:
+    def whisper_answer(self, rep_id: int, parent_call_sid: str, digits: str, leg_sid: str) -> bool:
+        """A representative pressed a key on the whisper: 1 takes the call, if that call is
+        ringing them now, and only once (a replayed answer marks nobody busy)."""
+        if digits.strip() != "1" or not parent_call_sid or not leg_sid:
             return False
         try:
             with self.transaction() as db:
+                conv = self.store.find_conversation(db, VOICE, parent_call_sid)
+                ringing = (conv.state or {}).get("ringing", []) if conv is not None else []
+                if rep_id not in ringing or not self._first_time(db, "whisper", leg_sid, rep_id,
+                                                                 parent_call_sid, digits):
+                    return False
                 return self.roster(db).mark_on_call(rep_id, parent_call_sid, utcnow()) is not None
         except Unavailable:
             return True  # bridge the caller anyway: a person is better than a record
@@ -672,7 +694,7 @@ class Helpline:
             with self.transaction() as db:
                 roster = self.roster(db)
                 roster.release_call(rep_call_sid)
-                return self._rep_call_menu(roster, utcnow())
+                return self._rep_call_menu(roster, utcnow(), rep_call_sid)
         except Unavailable:
             return self.offline_call()
 

@@ -156,6 +156,7 @@ class Callback(Base):
     pin_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     pin_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
     dialing: Mapped[str | None] = mapped_column(String(64))  # the representative's CallSid
+    dialing_at: Mapped[datetime | None] = mapped_column(DateTime)  # a dialback never closed expires
 
 
 class Receipt(Base):

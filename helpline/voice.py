@@ -81,7 +81,7 @@ def render(turn: Turn) -> VoiceResponse:
         speaker.say(response, turn.say)
         response.hangup()
     elif turn.action == "rep_menu":
-        gather = response.gather(input="dtmf", num_digits=1, action=url_for("voice.rep_take"),
+        gather = response.gather(input="dtmf", num_digits=1, action=url_for("voice.rep_take", s=step),
                                  method="POST", timeout=config["GATHER_TIMEOUT"])
         speaker.say(gather, turn.say)
         response.hangup()
@@ -95,7 +95,7 @@ def render(turn: Turn) -> VoiceResponse:
         response.hangup()
     elif turn.action == "pin":
         gather = response.gather(input="dtmf", num_digits=6, finish_on_key="#", method="POST",
-                                 action=url_for("voice.rep_pin", tries=turn.state["tries"]),
+                                 action=url_for("voice.rep_pin", s=step, tries=turn.state["tries"]),
                                  timeout=config["GATHER_TIMEOUT"] + 4)
         speaker.say(gather, turn.say)
         response.hangup()
@@ -193,7 +193,8 @@ def whisper_answer():
     rep_id = request.args.get("rep", type=int)
     parent = request.args.get("call", "") or request.form.get("ParentCallSid", "")
     response = VoiceResponse()
-    if rep_id is None or not helpline().whisper_answer(rep_id, parent, request.form.get("Digits", "")):
+    if rep_id is None or not helpline().whisper_answer(rep_id, parent, request.form.get("Digits", ""),
+                                                       call_sid()):
         response.hangup()
     return twiml(response)
 
@@ -250,7 +251,7 @@ def rep_passcode():
 def rep_take():
     """A representative who called in chose: 1 the next caller in line, 2 return a call."""
     return twiml(render(helpline().rep_choice(request.form.get("From", ""), call_sid(),
-                                              request.form.get("Digits", "").strip())))
+                                              request.form.get("Digits", "").strip(), step_of_url())))
 
 
 @bp.post("/voice/rep/pin")
@@ -258,15 +259,16 @@ def rep_take():
 def rep_pin():
     tries = request.args.get("tries", default=0, type=int)
     return twiml(render(helpline().dialback(request.form.get("From", ""), call_sid(),
-                                            request.form.get("Digits", ""), tries)))
+                                            request.form.get("Digits", ""), tries, step_of_url())))
 
 
 @bp.post("/voice/rep/dialback-done")
 @twilio_signed
 def dialback_done():
     callback_id = request.args.get("cb", type=int)
+    """Closes the callback this call is dialling (by the CallSid that ran the Dial verb)."""
     return twiml(render(helpline().dialback_ended(callback_id, request.form.get("DialCallStatus", ""),
-                                                  request.form.get("From", ""))))
+                                                  call_sid())))
 
 
 @bp.post("/voice/dialback/announce")

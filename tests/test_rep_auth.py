@@ -3,13 +3,14 @@ across calls; each call-in audited with the carrier's caller-ID verdict."""
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, text, update
 
 from helpline.staff.models import AuditLog
-from helpline.store import AuthFailure, Representative, utcnow
+from helpline.store import AuthFailure, Callback, Representative, utcnow
 
 from .conftest import CALLER, Twilio, twiml
 from .test_shifts import wait_for
@@ -151,7 +152,7 @@ def test_reps_passcode_generate_prints_it_once(app, twilio):
     assert result.exit_code == 0, result.output
     passcode = re.search(r"\b(\d{8})\b", result.output)[1]
     menu = enter(twilio, call_in(twilio, rep=REP_B), passcode, rep=REP_B)
-    assert menu.find("Gather").get("action") == "/voice/rep/take"
+    assert menu.find("Gather").get("action").startswith("/voice/rep/take")
 
 
 @pytest.mark.parametrize("passcode", ["12345", "123456789", "12a456"])
@@ -220,3 +221,75 @@ def test_wrong_entries_from_everyone_lock_everyone(make_app, standin):
     assert "paused" in root.find("Say").text
     other = call_in(twilio, rep=REP_B, sid="CA" + "7" * 32)
     assert other.find("Gather") is None and "paused" in other.find("Say").text
+
+
+# -- replayed action URLs act once ----------------------------------------------------------------
+
+CALL = "CA" + "c" * 32
+
+
+def ring_representatives(twilio):
+    for data in ({}, {"Digits": "1"}, {"Digits": "0"}):
+        root = twiml(twilio.post("/voice/step" if data else "/voice",
+                                 {"CallSid": CALL, "From": CALLER, **data}))
+    return root
+
+
+def busy_reps(app) -> list[str | None]:
+    with app.extensions["helpline"].store.transaction() as db:
+        return list(db.execute(select(Representative.on_call).order_by(Representative.id)).scalars())
+
+
+def test_a_replayed_whisper_answer_marks_nobody_busy(app, twilio):
+    url = ring_representatives(twilio).find("Dial/Number").get("url")
+    answer = twiml(twilio.post(url, {"CallSid": "CA" + "a" * 32})).find("Gather").get("action")
+    leg = {"CallSid": "CA" + "a" * 32, "Digits": "1"}
+    assert list(twiml(twilio.post(answer, leg))) == []  # bridged
+    twilio.post("/voice/dial-status?s=3", {"CallSid": CALL, "DialCallStatus": "completed"})
+    assert busy_reps(app) == [None, None]
+    assert twiml(twilio.post(answer, leg)).find("Hangup") is not None
+    assert busy_reps(app) == [None, None]
+
+
+def test_a_whisper_answer_counts_only_from_a_representative_that_call_rings(app, twilio):
+    twilio.sms("OFF", REP_B)
+    numbers = ring_representatives(twilio).findall("Dial/Number")
+    assert [n.text for n in numbers] == [REP_A]
+    forged = f"/voice/whisper/answer?rep=2&call={CALL}"
+    assert twiml(twilio.post(forged, {"CallSid": "CA" + "b" * 32, "Digits": "1"})).find("Hangup") is not None
+    assert busy_reps(app) == [None, None]
+
+
+def test_a_replayed_pin_step_neither_dials_nor_wedges_the_callback(app, twilio):
+    pin = open_callback(app)
+    prompt = pin_prompt(twilio, REP_SID)
+    dial = enter(twilio, prompt, pin)
+    assert dial.find("Dial/Number").text == CALLER
+    replay = enter(twilio, prompt, pin)
+    assert replay.find("Dial") is None and CALLER not in str(ET.tostring(replay))
+    # The first dial's end is never reported: after a few minutes the PIN works again.
+    other = "CA" + "d" * 32
+    assert enter(twilio, pin_prompt(twilio, other), pin, sid=other).find("Dial") is None
+    with app.extensions["helpline"].store.transaction() as db:
+        db.execute(update(Callback).values(dialing_at=utcnow() - timedelta(minutes=6)))
+    third = "CA" + "5" * 32
+    assert enter(twilio, pin_prompt(twilio, third), pin, sid=third).find("Dial/Number").text == CALLER
+
+
+def test_a_dialback_is_closed_only_by_the_call_dialling_it(app, twilio):
+    pin = open_callback(app)
+    helpline = app.extensions["helpline"]
+    with helpline.store.transaction() as db:
+        other, _ = helpline.callbacks.save(db, "sms", "other-hash", "+15555550177", "en", utcnow())
+        other_id = other.id
+    dial = enter(twilio, pin_prompt(twilio, REP_SID), pin).find("Dial")
+    forged = dial.get("action").replace(dial.get("action").split("cb=")[1], str(other_id))
+    twilio.post(forged, {"CallSid": REP_SID, "From": REP_A, "DialCallStatus": "completed"})
+    twilio.post(dial.get("action"), {"CallSid": "CA" + "6" * 32, "From": REP_A,
+                                     "DialCallStatus": "completed"})
+    with helpline.store.transaction() as db:
+        assert all(cb.done_at is None for cb in db.execute(select(Callback)).scalars())
+    twilio.post(dial.get("action"), {"CallSid": REP_SID, "From": REP_A, "DialCallStatus": "completed"})
+    with helpline.store.transaction() as db:
+        done = {cb.id: cb.done_at is not None for cb in db.execute(select(Callback)).scalars()}
+    assert done[other_id] is False and sum(done.values()) == 1

@@ -210,6 +210,9 @@ def passcodes(app):
         assert result.exit_code == 0, result.output
 
 
+SECOND = "CA" + "s" * 32  # a representative's next call
+
+
 def rep_call(twilio, sid="CA" + "r" * 32, rep=REP_A):
     root = twiml(twilio.post("/voice", {"CallSid": sid, "From": rep}))
     twilio.post(root.find("Gather").get("action"), {"CallSid": sid, "From": rep, "Digits": PASSCODE})
@@ -242,7 +245,7 @@ def test_dialback_with_the_right_pin_bridges_without_showing_numbers(app, standi
         callback = db.execute(select(Callback)).scalar_one()
         assert callback.done_at and callback.number_encrypted is None and callback.pin_hash is None
         assert db.execute(select(Voicemail.done_at)).scalar_one() is not None
-    again = enter_pin(twilio, rep_call(twilio), pin)  # a PIN works once
+    again = enter_pin(twilio, rep_call(twilio, SECOND), pin, SECOND)  # a PIN works once
     assert root.find("Dial") is not None and again.find("Dial") is None
 
 
@@ -254,7 +257,7 @@ def test_a_dialback_that_does_not_connect_keeps_the_pin(app, standin):
     failed = twiml(twilio.post(root.find("Dial").get("action"),
                                {"CallSid": "CA" + "r" * 32, "From": REP_A, "DialCallStatus": "no-answer"}))
     assert "didn't connect" in " ".join(s.text for s in failed.iter("Say"))
-    assert enter_pin(twilio, rep_call(twilio), pin).find("Dial") is not None
+    assert enter_pin(twilio, rep_call(twilio, SECOND), pin, SECOND).find("Dial") is not None
 
 
 def test_three_wrong_pins_end_the_call(app, standin):
