@@ -129,7 +129,7 @@ class Helpline:
         """What the flow needs to know about the world: open, staffed, can we call back."""
         is_open = self.hours.is_open(now)
         context = {"open": is_open, "staffed": is_open and bool(roster.on_duty(now))}
-        if number and E164.match(number):
+        if number and E164.fullmatch(number):
             last4 = number[-4:]
             context.update(callback_ok=True,
                            last4=" ".join(last4) if channel == VOICE else last4)
@@ -668,7 +668,7 @@ class Helpline:
                                   created_at=now)
             db.add(voicemail)
             db.flush()
-            number = caller if E164.match(caller or "") else None
+            number = caller if E164.fullmatch(caller or "") else None
             callback, pin = self.callbacks.save(db, VOICE, conv.caller_hash or self.hash(call_sid),
                                                 number, lang, now, voicemail)
             if callback is None or pin:  # an open callback of this caller was alerted already

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 from .hours import DAYS, Hours, HoursError, Window, parse_time
 from .store import Chat, Conversation, Representative, Shift
 
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-CLOCK = re.compile(r"^\d{1,2}:\d{2}$")
+# Matched whole (fullmatch): "$" would also accept a trailing newline, and \d any script's digits.
+E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+CLOCK = re.compile(r"[0-9]{1,2}:[0-9]{2}")
 PASSCODE = re.compile(r"[0-9]{6,8}")
 CODE_LETTERS = "ACDEFHJKMNPRTUVWXY"
 CODE_DIGITS = "2345679"
@@ -33,7 +34,7 @@ class RosterError(ValueError):
 
 def check_number(number: str) -> str:
     number = "".join(number.split())
-    if not E164.match(number):
+    if not E164.fullmatch(number):
         raise RosterError(f"'{number}' is not an E.164 number like +15551234567")
     return number
 
@@ -57,7 +58,7 @@ def parse_shift(day: str, start: str, end: str) -> tuple[int, str, str]:
     if day not in DAYS:
         raise RosterError(f"'{day}' is not a weekday ({', '.join(DAYS)})")
     for value in (start, end):
-        if not CLOCK.match(value):
+        if not CLOCK.fullmatch(value):
             raise RosterError(f"'{value}' is not a time like 09:00")
     try:
         Hours.parse(f"{day} {start}-{end}", "UTC")

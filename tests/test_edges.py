@@ -74,3 +74,43 @@ def test_well_formed_texts_from_numbers_and_short_codes_pass(twilio):
     assert twilio.post("/sms", sms_form(MessageSid=sid, SmsSid=sid, NumMedia="0")).status_code == 200
     assert twilio.post("/sms", sms_form(From="72345")).status_code == 200
     assert twilio.post("/sms", sms_form(MessageSid="MM" + uuid.uuid4().hex, FromZip="")).status_code == 200
+
+
+# -- point 6: odd signed input is a 400, never a 500 ------------------------------------------------
+
+RECORDING = "https://api.twilio.com/2010-04-01/Accounts/AC" + "1" * 32 + "/Recordings/RE" + "3" * 32
+
+
+@pytest.mark.parametrize("path, data", [
+    ("/voice/recorded", {"RecordingUrl": RECORDING, "RecordingDuration": "²"}),
+    ("/voice/recorded", {"RecordingUrl": RECORDING, "RecordingDuration": "٣"}),
+    ("/voice/recorded", {"RecordingUrl": RECORDING, "RecordingDuration": "99999999999999999999"}),
+    ("/voice/step", {"Digits": "1", "CallSid": "CA" + "1" * 32 + "\n"}),
+    ("/voice/step", {"Digits": "1", "CallSid": "CA" + "1" * 70}),
+    ("/voice/step?s=99999999999999999999", {"Digits": "1"}),
+    ("/voice/whisper/answer?rep=99999999999999999999&call=CA1", {"Digits": "1"}),
+    ("/voice/rep/dialback-done?cb=99999999999999999999", {"DialCallStatus": "completed"}),
+    ("/voice/rep/pin?tries=1%0A", {"Digits": "123456"}),
+    ("/voice/queue/left", {"QueueResult": "bridged\n"}),
+    ("/voice/dial-status", {"DialCallStatus": "x" * 100}),
+    ("/voice", {"From": CALLER + "\n"}),
+])
+def test_odd_voice_fields_are_400(twilio, path, data):
+    response = twilio.post(path, {"CallSid": "CA" + "1" * 32, "From": CALLER, **data})
+    assert response.status_code == 400
+
+
+def test_a_caller_pressing_odd_keys_still_hears_a_menu(twilio):
+    twilio.post("/voice", {"CallSid": "CA" + "1" * 32, "From": CALLER})
+    root = twiml(twilio.post("/voice/step", {"CallSid": "CA" + "1" * 32, "Digits": "²٣\n"}))
+    assert root.find("Gather") is not None
+
+
+def test_a_sign_in_next_with_a_line_break_goes_home(make_app):
+    from .test_staff import Console, add_account
+
+    app = make_app()
+    add_account(app)
+    for bad in ("/staff\r\nSet-Cookie: x=1", "/staff/\nfoo", "/staff/\x00"):
+        response = Console(app).login(next=bad)
+        assert response.status_code == 302 and response.headers["Location"] == "/staff"

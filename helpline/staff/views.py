@@ -4,6 +4,7 @@ POST needs the form's CSRF token."""
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -104,11 +105,15 @@ def navigation():
 
 # -- signing in and out ----------------------------------------------------------------------
 
+SAFE_PATH = re.compile(r"/staff[A-Za-z0-9/_.~%?&=#-]*")
+
+
 def _safe_next(target: str | None) -> str:
-    """Only a path inside the console, never another site."""
+    """Only a path inside the console, never another site, never a control character."""
     target = target or ""
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not parts.path.startswith("/staff") or "\\" in target:
+    if (not SAFE_PATH.fullmatch(target) or parts.scheme or parts.netloc
+            or not parts.path.startswith("/staff")):
         return url_for("staff.home")
     return target
 
