@@ -14,7 +14,9 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from .callbacks import Callbacks
 from .engine import SMS, VOICE, Engine, Input, Turn
@@ -38,6 +40,15 @@ class Unavailable(Exception):
     """The database cannot be used right now; the caller answers from memory instead."""
 
 
+class Rejected(Exception):
+    """The database refused what this request asked for (a value too long, a broken rule):
+    the request is wrong, the database is fine. The webhook answers 400."""
+
+
+# What says the database itself is away: the connection, the pool, a timeout.
+DOWN = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
+
+
 class Helpline:
     def __init__(self, engine: Engine, store: Store, config):
         self.engine = engine
@@ -57,18 +68,23 @@ class Helpline:
     @contextmanager
     def transaction(self):
         """A store transaction, or :class:`Unavailable` at once while the database is known
-        to be down (so a webhook answers in milliseconds, not after a connect timeout)."""
+        to be down (so a webhook answers in milliseconds, not after a connect timeout). Only
+        a lost connection or a timeout marks it down; anything else the database refuses is
+        this request's fault (:class:`Rejected`), and the next texter is answered as usual."""
         if time.monotonic() < self.down_until:
             raise Unavailable()
         try:
             with self.store.transaction() as db:
                 self.spool.replay(db)
                 yield db
-        except SQLAlchemyError as exc:
+        except DOWN as exc:
             self.down_until = time.monotonic() + self.config["DB_RETRY_SECONDS"]
             log.error("database unavailable (%s); answering without it for %ss",
                       type(exc).__name__, self.config["DB_RETRY_SECONDS"])
             raise Unavailable() from exc
+        except SQLAlchemyError as exc:
+            log.warning("a request the database refused (%s)", type(exc).__name__)
+            raise Rejected() from exc
 
     def hash(self, number: str) -> str:
         return hash_number(self.config["HELPLINE_HASH_KEY"], number)

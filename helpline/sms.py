@@ -4,11 +4,18 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, request
 from twilio.twiml.messaging_response import MessagingResponse
 
+from .conversation import Rejected
 from .engine import Turn
 from .forms import check_incoming_sms
 from .security import twilio_signed
 
 bp = Blueprint("sms", __name__)
+
+
+@bp.app_errorhandler(Rejected)
+def rejected(_error):
+    """A request the database refused (see Helpline.transaction) is the request's fault."""
+    return Response("the request could not be stored\n", status=400, mimetype="text/plain")
 
 
 def render(turn: Turn) -> MessagingResponse:

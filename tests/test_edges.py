@@ -114,3 +114,42 @@ def test_a_sign_in_next_with_a_line_break_goes_home(make_app):
     for bad in ("/staff\r\nSet-Cookie: x=1", "/staff/\nfoo", "/staff/\x00"):
         response = Console(app).login(next=bad)
         assert response.status_code == 302 and response.headers["Location"] == "/staff"
+
+
+# -- point 7: only a lost database opens the breaker -------------------------------------------------
+
+def test_a_statement_the_database_refuses_does_not_open_the_breaker(app, twilio):
+    from helpline.conversation import Rejected
+    from helpline.store import Receipt, utcnow
+
+    helpline = app.extensions["helpline"]
+    with pytest.raises(Rejected):
+        with helpline.transaction() as db:
+            db.add_all([Receipt(sid="same", at=utcnow()), Receipt(sid="same", at=utcnow())])
+            db.flush()
+    assert helpline.down_until == 0
+    assert "Reply with a number" in twilio.text("hi")  # not the "we are offline" apology
+
+
+def test_an_overlong_callsid_is_its_own_400_and_others_are_answered(app, twilio):
+    response = twilio.post("/voice", {"CallSid": "CA" + "1" * 68, "From": CALLER})
+    assert response.status_code == 400
+    helpline = app.extensions["helpline"]
+    if helpline.store.engine.dialect.name == "postgresql":  # SQLite has no length limit
+        from helpline.conversation import Rejected
+        from helpline.engine import Input
+
+        with pytest.raises(Rejected):
+            helpline.call("CA" + "1" * 68, CALLER, Input("start"))
+    assert helpline.down_until == 0
+    assert "Reply with a number" in twilio.text("hi")
+
+
+def test_a_refused_request_is_a_400(app, twilio, monkeypatch):
+    from helpline.conversation import Rejected
+
+    def refuse(*args, **kwargs):
+        raise Rejected()
+
+    monkeypatch.setattr(app.extensions["helpline"], "text", refuse)
+    assert twilio.sms("hi").status_code == 400
