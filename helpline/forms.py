@@ -18,6 +18,9 @@ from flask import abort, current_app, request
 NUMBER = r"\+[1-9][0-9]{1,14}"
 SID_HEX = "[0-9a-f]{32}"
 MESSAGE_SID = re.compile(f"(SM|MM){SID_HEX}")
+# The only recordings stored and followed: Twilio's own, of this account when it is known.
+RECORDING_URL = re.compile(
+    f"https://api\\.twilio\\.com/2010-04-01/Accounts/(?P<account>AC{SID_HEX})/Recordings/RE{SID_HEX}")
 # Twilio's CallSids are CA and 32 hex digits; letters are allowed here so hand-made test
 # calls work, the length is what keeps a row's key in bounds.
 CALL_SID = r"CA[0-9A-Za-z]{1,32}"
@@ -37,7 +40,7 @@ FIELDS = {
     "DialCallSid": CALL_SID,
     "RecordingSid": f"RE{SID_HEX}",
     "RecordingDuration": r"-?[0-9]{1,5}",
-    "RecordingUrl": r"https://[!-~]{1,300}",
+    "RecordingUrl": RECORDING_URL.pattern,
     "DialCallStatus": r"[a-z-]{0,20}",
     "CallStatus": r"[a-z-]{0,20}",
     "QueueResult": r"[a-z-]{0,20}",
@@ -72,6 +75,15 @@ def check_twilio_request() -> None:
     account = current_app.config["TWILIO_ACCOUNT_SID"]
     if account and request.form.get("AccountSid", account) != account:
         bad("AccountSid is not this helpline's")
+    if account and "RecordingUrl" in request.form and not recording_url_ok(request.form["RecordingUrl"]):
+        bad("RecordingUrl is not this helpline's")
+
+
+def recording_url_ok(url: str) -> bool:
+    """A recording at Twilio's API, of this helpline's account when TWILIO_ACCOUNT_SID is set."""
+    match = RECORDING_URL.fullmatch(url or "")
+    account = current_app.config["TWILIO_ACCOUNT_SID"]
+    return match is not None and (not account or match["account"] == account)
 
 
 def check_incoming_sms() -> None:

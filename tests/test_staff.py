@@ -2,6 +2,7 @@
 what each page shows and does (and, as much, what it must not show)."""
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -331,9 +332,14 @@ def test_duty_toggle_changes_the_representative_and_is_audited(app, console):
 
 # -- voicemails and callbacks --------------------------------------------------------------------
 
-def add_voicemail(app, sid, minutes_ago, lang="en"):
+def recording_of(call_sid: str) -> str:
+    sid = hashlib.md5(call_sid.encode()).hexdigest()  # 32 hex digits, as Twilio's are
+    return f"https://api.twilio.com/2010-04-01/Accounts/AC{'1' * 32}/Recordings/RE{sid}"
+
+
+def add_voicemail(app, sid, minutes_ago, lang="en", url=None):
     with db(app) as session:
-        vm = Voicemail(call_sid=sid, recording_url=f"https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE{sid}",
+        vm = Voicemail(call_sid=sid, recording_url=url or recording_of(sid),
                        duration=42, lang=lang, created_at=utcnow() - timedelta(minutes=minutes_ago))
         session.add(vm)
         session.flush()
@@ -347,13 +353,36 @@ def test_voicemails_newest_first_with_a_player_and_done(app, console):
     assert f'<audio controls preload="none" src="/staff/voicemails/{new}/audio"' in page
     audio = console.get(f"/staff/voicemails/{new}/audio")
     assert audio.status_code == 302
-    assert audio.headers["Location"] == "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RECAnew.mp3"
+    assert audio.headers["Location"] == recording_of("CAnew") + ".mp3"
     assert console.post(f"/staff/voicemails/{new}/done", page="/staff/voicemails").status_code == 302
+    assert console.get(f"/staff/voicemails/{new}/audio").status_code == 404  # done: no longer played
     page = console.get("/staff/voicemails").get_data(as_text=True)
     assert f"/staff/voicemails/{new}/audio" not in page and f"/staff/voicemails/{old}/audio" in page
     with db(app) as session:
         assert session.get(Voicemail, new).done_at is not None
     assert audit_actions(app)[-1] == f"done voicemail {new}"
+
+
+@pytest.mark.parametrize("url", [
+    "https://evil.example/2010-04-01/Accounts/AC" + "1" * 32 + "/Recordings/RE" + "1" * 32,
+    "https://api.twilio.com.evil.example/x",
+    "https://api.twilio.com/2010-04-01/Accounts/AC" + "1" * 32 + "/Recordings/RE" + "1" * 32 + "/../../x",
+])
+def test_voicemail_audio_follows_only_twilios_recordings(app, console, url):
+    vm = add_voicemail(app, "CAodd", 5, url=url)
+    assert console.get(f"/staff/voicemails/{vm}/audio").status_code == 404
+
+
+def test_a_voicemail_from_another_account_is_refused_at_the_edge(make_app):
+    app = make_app(TWILIO_ACCOUNT_SID="AC" + "2" * 32)
+    twilio = Twilio(app.test_client())
+    other = recording_of("CAx")  # account AC111...
+    response = twilio.post("/voice/recorded", {"CallSid": "CA" + "1" * 32, "RecordingUrl": other,
+                                               "RecordingDuration": "12"})
+    assert response.status_code == 400
+    odd = twilio.post("/voice/recorded", {"CallSid": "CA" + "1" * 32, "RecordingDuration": "12",
+                                          "RecordingUrl": "https://evil.example/RE" + "1" * 32})
+    assert odd.status_code == 400
 
 
 def add_callback(app):

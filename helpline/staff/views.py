@@ -15,6 +15,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..forms import recording_url_ok
 from ..reps import RosterError
 from ..store import Voicemail, utcnow
 from . import auth, queries, stats
@@ -284,12 +285,12 @@ def voicemails():
 @bp.get("/voicemails/<int:vm_id>/audio")
 def voicemail_audio(vm_id: int):
     """Sends the browser to Twilio's recording, never through this server: the audio is not
-    copied here. With "enforce HTTP auth on media" on, Twilio asks for the account's
+    copied here. Only to Twilio's own recordings of this account, and only until Done. With "enforce HTTP auth on media" on, Twilio asks for the account's
     credentials (see the README)."""
     with transaction() as db:
         vm = db.get(Voicemail, vm_id)
-        url = vm.recording_url if vm else ""
-    if not url.startswith("https://"):
+        url = vm.recording_url if vm is not None and vm.done_at is None else ""
+    if not recording_url_ok(url):
         abort(404)
     return redirect(url + ".mp3")
 
