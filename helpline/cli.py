@@ -23,7 +23,7 @@ from . import check as checks
 from . import migrate, retention
 from . import simulate as simulator
 from .hours import DAYS, UTC
-from .reps import RosterError, clock, coverage, parse_languages
+from .reps import RosterError, check_number, clock, coverage, parse_languages
 from .staff.auth import audit
 from .store import utcnow
 
@@ -47,6 +47,14 @@ def _helpline():
     return current_app.extensions["helpline"]
 
 
+def _typed(number: str) -> str:
+    """A number as typed (``555-123-4567`` reads in the first of CALLBACK_REGIONS)."""
+    try:
+        return check_number(number, current_app.config["CALLBACK_REGIONS"][0])
+    except RosterError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @click.group("reps")
 def reps_group() -> None:
     """Representatives: who is rung for calls and told about texters."""
@@ -61,8 +69,9 @@ def reps_group() -> None:
               help="Languages they speak, e.g. es,en (default: the helpline's default).")
 @with_appcontext
 def reps_add(number: str, name: str | None, off_duty: bool, languages: str | None) -> None:
-    """Add a representative by E.164 number, e.g. +15551234567."""
+    """Add a representative by number, e.g. +15551234567 or 555-123-4567."""
     helpline = _helpline()
+    number = _typed(number)
     try:
         codes = parse_languages(languages or current_app.config["HELPLINE_DEFAULT_LANGUAGE"],
                                 helpline.content.languages)
@@ -81,7 +90,7 @@ def reps_add(number: str, name: str | None, off_duty: bool, languages: str | Non
 def reps_remove(number: str) -> None:
     """Remove a representative; a chat they had open is ended."""
     with _representative(number) as (roster, rep):
-        roster.remove(number)
+        roster.remove(_typed(number))
     click.echo("removed")
 
 
@@ -124,6 +133,7 @@ def reps_list() -> None:
 def _representative(number: str):
     """The representative with this number, in a transaction, or a clear error."""
     helpline = _helpline()
+    number = _typed(number)
     try:
         with helpline.store.transaction() as db:
             roster = helpline.roster(db)
@@ -196,7 +206,7 @@ def shift_list(number: str | None) -> None:
     helpline = _helpline()
     with helpline.store.transaction() as db:
         roster = helpline.roster(db)
-        reps = [roster.find(number)] if number else roster.all()
+        reps = [roster.find(_typed(number))] if number else roster.all()
         for rep in filter(None, reps):
             for shift in roster.shifts(rep):
                 click.echo(f"#{rep.id}\t{rep.name or '-'}\t{DAYS[shift.weekday]} {shift.start}-{shift.end}")

@@ -93,6 +93,7 @@ def from_environment(env, instance_path: str) -> dict:
         "HELPLINE_COORDINATORS": env.get("HELPLINE_COORDINATORS", ""),
         "COORDINATOR_ALERT_MINUTES": _number(env, "COORDINATOR_ALERT_MINUTES", 15),
         "LANGUAGE_FIRST_SECONDS": _number(env, "LANGUAGE_FIRST_SECONDS", 15),
+        "CALLBACK_REGIONS": env.get("CALLBACK_REGIONS", "US"),
         "PIN_HOURS": _number(env, "PIN_HOURS", 72),
         "PIN_TRIES": _number(env, "PIN_TRIES", 3),
         "AUTH_FAILURES_PER_REP": _number(env, "AUTH_FAILURES_PER_REP", 10),
@@ -149,11 +150,18 @@ def finish(config: dict, instance_path: str) -> None:
         Hours.parse(config["HELPLINE_HOURS"], config["HELPLINE_TIMEZONE"])
     except HoursError as exc:
         raise ConfigError(f"HELPLINE_HOURS / HELPLINE_TIMEZONE: {exc}") from None
+    from .numbers import parse_regions
     from .reps import RosterError, check_number
 
+    if isinstance(config["CALLBACK_REGIONS"], str):
+        try:
+            config["CALLBACK_REGIONS"] = parse_regions(config["CALLBACK_REGIONS"])
+        except ValueError as exc:
+            raise ConfigError(f"CALLBACK_REGIONS: {exc}") from None
+    region = config["CALLBACK_REGIONS"][0]
     if config["HELPLINE_NUMBER"]:
         try:
-            check_number(config["HELPLINE_NUMBER"])
+            check_number(config["HELPLINE_NUMBER"], region)
         except RosterError as exc:
             raise ConfigError(f"HELPLINE_NUMBER: {exc}") from None
     elif not dev:
@@ -162,7 +170,7 @@ def finish(config: dict, instance_path: str) -> None:
     for name in ("HELPLINE_REPRESENTATIVES", "HELPLINE_COORDINATORS"):
         try:
             for number in filter(None, (n.strip() for n in config[name].split(","))):
-                check_number(number)
+                check_number(number, region)
         except RosterError as exc:
             raise ConfigError(f"{name}: {exc}") from None
     if config["SMS_KEYWORD_REPLIES"] not in ("app", "twilio"):

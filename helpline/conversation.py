@@ -22,7 +22,8 @@ from .callbacks import Callbacks
 from .engine import SMS, VOICE, Engine, Input, Turn
 from .hours import UTC, Hours
 from .lockout import Lockout
-from .reps import ACTIVE, E164, WAITING, Roster, parse_command
+from .numbers import callable_number
+from .reps import ACTIVE, WAITING, Roster, parse_command
 from .security import Vault, hash_number
 from .spool import Spool
 from .staff.auth import audit
@@ -145,7 +146,7 @@ class Helpline:
         """What the flow needs to know about the world: open, staffed, can we call back."""
         is_open = self.hours.is_open(now)
         context = {"open": is_open, "staffed": is_open and bool(roster.on_duty(now))}
-        if number and E164.fullmatch(number):
+        if callable_number(number, self.config["CALLBACK_REGIONS"]):
             last4 = number[-4:]
             context.update(callback_ok=True,
                            last4=" ".join(last4) if channel == VOICE else last4)
@@ -684,7 +685,7 @@ class Helpline:
                                   created_at=now)
             db.add(voicemail)
             db.flush()
-            number = caller if E164.fullmatch(caller or "") else None
+            number = callable_number(caller, self.config["CALLBACK_REGIONS"])
             callback, pin = self.callbacks.save(db, VOICE, conv.caller_hash or self.hash(call_sid),
                                                 number, lang, now, voicemail)
             if callback is None or pin:  # an open callback of this caller was alerted already

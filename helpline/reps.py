@@ -15,10 +15,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from .hours import DAYS, Hours, HoursError, Window, parse_time
+from .numbers import typed_number
 from .store import Chat, Conversation, Representative, Shift
 
 # Matched whole (fullmatch): "$" would also accept a trailing newline, and \d any script's digits.
-E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 CLOCK = re.compile(r"[0-9]{1,2}:[0-9]{2}")
 PASSCODE = re.compile(r"[0-9]{6,8}")
 CODE_LETTERS = "ACDEFHJKMNPRTUVWXY"
@@ -32,11 +32,12 @@ class RosterError(ValueError):
     pass
 
 
-def check_number(number: str) -> str:
-    number = "".join(number.split())
-    if not E164.fullmatch(number):
-        raise RosterError(f"'{number}' is not an E.164 number like +15551234567")
-    return number
+def check_number(number: str, region: str = "US") -> str:
+    """A typed number as E.164; without a leading + it is read in ``region``."""
+    e164 = typed_number(number, region)
+    if e164 is None:
+        raise RosterError(f"'{number.strip()}' is not a phone number like +15551234567")
+    return e164
 
 
 @dataclass

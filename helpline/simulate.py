@@ -32,7 +32,7 @@ from twilio.request_validator import RequestValidator
 
 from .check import segment_summary, spoken_seconds
 
-DEFAULT_NUMBER = "+15555550142"
+DEFAULT_NUMBER = "+12025550142"  # a valid US line, so callbacks are offered
 DEFAULT_HELPLINE_NUMBER = "+15555550100"
 BASE_URL = "http://localhost"
 KEYS = set("0123456789*#")
@@ -364,7 +364,7 @@ class Caller:
         sid = "RE" + secrets.token_hex(16)
         self.execute(self.post(
             record.get("action"), RecordingSid=sid, Digits="#",
-            RecordingUrl=f"https://api.twilio.com/2010-04-01/Accounts/ACsimulated/Recordings/{sid}",
+            RecordingUrl=f"https://api.twilio.com/2010-04-01/Accounts/AC{'0' * 32}/Recordings/{sid}",
             RecordingDuration=str(max(1, round(spoken_seconds(words))))))
 
 

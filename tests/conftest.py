@@ -16,8 +16,9 @@ from twilio.request_validator import RequestValidator
 from helpline import create_app
 
 TOKEN = "test-auth-token-0123456789abcdef"
-TEXTER = "+15555550123"
-CALLER = "+15555550188"
+# Numbers a callback may dial (valid US lines; 555-01XX is reserved for fiction).
+TEXTER = "+12025550123"
+CALLER = "+12025550188"
 
 
 def settings(tmp_path, **overrides) -> dict:

@@ -153,3 +153,54 @@ def test_a_refused_request_is_a_400(app, twilio, monkeypatch):
 
     monkeypatch.setattr(app.extensions["helpline"], "text", refuse)
     assert twilio.sms("hi").status_code == 400
+
+
+# -- point 9: callbacks only to ordinary lines in CALLBACK_REGIONS ----------------------------------
+
+def asks_for_a_callback(twilio, number, sid="CA" + "4" * 32) -> str:
+    """A caller whose dial went unanswered asks for a call back: what they hear."""
+    twilio.post("/voice", {"CallSid": sid, "From": number})
+    twilio.post("/voice/step", {"CallSid": sid, "From": number, "Digits": "0"})
+    twilio.post("/voice/dial-status", {"CallSid": sid, "DialCallStatus": "no-answer"})
+    root = twiml(twilio.post("/voice/step", {"CallSid": sid, "From": number, "Digits": "2"}))
+    return " ".join(s.text for s in root.iter("Say"))
+
+
+@pytest.mark.parametrize("number", [
+    "+19005550100",   # premium rate
+    "+18765550100",   # Jamaica, inside +1: the classic toll-fraud callback
+    "+447400123456",  # another country
+    "+15555550100",   # not a real line
+    "+266696687",     # Twilio's "anonymous"
+    "+7378742833",    # Twilio's "restricted"
+    "+2562533",       # Twilio's "blocked"
+    "+8656696",       # Twilio's "unavailable"
+    "anonymous",
+])
+def test_no_callback_offer_or_pin_for_numbers_it_must_not_dial(make_app, number):
+    app = make_app(HELPLINE_REPRESENTATIVES="+15555550901", HELPLINE_COORDINATORS="+15555550999")
+    twilio = Twilio(app.test_client())
+    spoken = asks_for_a_callback(twilio, number)
+    assert "can't see a number" in spoken and "leave a message instead" in spoken
+    from helpline.store import Callback
+
+    with app.extensions["helpline"].store.transaction() as db:
+        assert db.execute(select(func.count()).select_from(Callback)).scalar_one() == 0
+
+
+def test_an_ordinary_line_gets_the_callback_offer(twilio):
+    assert "will call you back" in asks_for_a_callback(twilio, CALLER)
+
+
+def test_callback_regions_are_configurable(make_app):
+    app = make_app(CALLBACK_REGIONS="US,GB")
+    assert "will call you back" in asks_for_a_callback(Twilio(app.test_client()), "+447400123456")
+    assert "can't see a number" in asks_for_a_callback(Twilio(app.test_client()), "+18765550100",
+                                                        sid="CA" + "5" * 32)
+
+
+def test_unknown_callback_regions_refuse_to_start(make_app):
+    from helpline.config import ConfigError
+
+    with pytest.raises(ConfigError, match="CALLBACK_REGIONS"):
+        make_app(CALLBACK_REGIONS="USA")

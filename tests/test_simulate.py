@@ -99,14 +99,14 @@ def test_a_texter_and_a_representative_share_a_database(app, tmp_path):
     rep = simulate(app, "sms", "--from", REP, "--representative", REP, "--database", database,
                    script="NEXT\nHello, I'm here.\n")
     assert "> NEXT\nYou're chatting with #" in rep
-    assert "to +15555550142:\nHello, I'm here.\n" in rep
+    assert "to +12025550142:\nHello, I'm here.\n" in rep
 
 
 # -- voice ---------------------------------------------------------------------------------------
 
 def test_voice_in_english_keys_speech_and_silence(app):
     out = simulate(app, "voice", script="1\n3\n\nsay: medication\n#\n")
-    assert out.startswith("(call from +15555550142 connected)\n[voice Polly.Joanna, en-US]\n"
+    assert out.startswith("(call from +12025550142 connected)\n[voice Polly.Joanna, en-US]\n"
                           "Say: Thanks for calling the heroin and opioid helpline.")
     assert "Gather: waits 6 s for 1 key or speech (en-US)" in out
     assert "> 1\nSay: Main menu.\nSay: For facts about heroin and addiction, press 1." in out
