@@ -24,10 +24,13 @@ log = logging.getLogger(__name__)
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: settings, content and flows (loaded and checked once), store, routes."""
     app = Flask(__name__, instance_relative_config=True)
-    os.makedirs(app.instance_path, exist_ok=True)
+    os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app.config.update(settings.load(app.instance_path, test_config))
+
+    if app.config["STAFF_COOKIE_SECURE"]:
+        app.after_request(_strict_transport)
 
     proxies = app.config["TRUSTED_PROXIES"]
     if proxies:
@@ -61,6 +64,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     cli.register(app)
     staff.init_app(app)
     return app
+
+
+def _strict_transport(response):
+    """Cookies sent over HTTPS only means the site is HTTPS only: browsers are told to
+    never try it over plain HTTP, where a session cookie could be stripped or stolen."""
+    response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
 
 
 def _command_line_tool() -> bool:

@@ -115,10 +115,18 @@ def _dev_secrets(instance_path: str) -> dict:
     values = {"HELPLINE_HASH_KEY": secrets.token_hex(32),
               "HELPLINE_ENCRYPTION_KEY": Fernet.generate_key().decode(),
               "SECRET_KEY": secrets.token_hex(32)}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(values))
-    path.chmod(0o600)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with open(private_file(path), "w", encoding="utf-8") as f:
+        f.write(json.dumps(values))
     return values
+
+
+def private_file(path) -> Path:
+    """Create ``path`` readable by this user only (0600) if it does not exist yet: secrets,
+    the SQLite database and the spool hold what nobody else on the machine may read."""
+    path = Path(path)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    return path
 
 
 def finish(config: dict, instance_path: str) -> None:

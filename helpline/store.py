@@ -207,6 +207,7 @@ class Store:
             database = make_url(url).database
             if database and database != ":memory:" and not database.startswith("file:"):
                 self.writers = WriterQueue(database + ".lock", max(connect_timeout, 5))
+                _private_database(database)
         else:
             parsed = make_url(url)
             options = f"{parsed.query.get('options', '')} -c statement_timeout={statement_timeout_ms}"
@@ -361,6 +362,13 @@ class WriterQueue:
                 return fd
             outcome.append(False)
         return None
+
+
+def _private_database(path: str) -> None:
+    """A new SQLite file (and so its -wal and -shm files, which SQLite creates alike) is
+    readable by this user only. A missing folder is left for the connection to report."""
+    if os.path.isdir(os.path.dirname(path) or "."):
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
 
 
 def _sqlite_connect(dbapi_connection, _record):

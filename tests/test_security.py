@@ -126,3 +126,52 @@ def test_healthz_503_when_the_store_is_unreachable(make_app, tmp_path):
     app = make_app(DATABASE_URL=f"sqlite:///{tmp_path}/no/such/dir/db.sqlite3")
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
+
+
+# -- hardening ---------------------------------------------------------------------------------
+
+def test_strict_transport_security_when_cookies_are_secure(make_app):
+    secure = make_app().test_client()
+    for path in ("/healthz", "/staff/login"):
+        assert "max-age=" in secure.get(path).headers["Strict-Transport-Security"]
+    local = make_app(STAFF_COOKIE_SECURE=False).test_client()
+    assert "Strict-Transport-Security" not in local.get("/staff/login").headers
+
+
+def test_instance_files_are_private(tmp_path):
+    import os
+
+    from helpline.config import _dev_secrets
+
+    app = create_app(settings(tmp_path))
+    app.extensions["helpline"].spool.add({"kind": "opt_out", "hash": "x"})
+    _dev_secrets(str(tmp_path / "instance"))
+    for name in ("helpline.sqlite3", "spool.jsonl", "instance/dev-secrets.json"):
+        assert os.stat(tmp_path / name).st_mode & 0o777 == 0o600, name
+    assert os.stat(tmp_path / "instance").st_mode & 0o777 == 0o700
+
+
+def test_staff_session_tokens_are_stored_as_hashes(make_app):
+    import hashlib
+
+    from sqlalchemy import select
+
+    from helpline.staff.models import StaffUser
+
+    from .test_staff import EMAIL, Console, add_account
+
+    app = make_app(STAFF_COOKIE_SECURE=False)
+    add_account(app)
+    console = Console(app)
+    assert console.login().status_code == 302
+    cookie = console.client.get_cookie("session").value
+    token = app.session_interface.get_signing_serializer(app).loads(cookie)["token"]
+    with app.extensions["helpline"].store.transaction() as db:
+        stored = db.execute(select(StaffUser.session_token).where(StaffUser.email == EMAIL)).scalar_one()
+    assert stored != token and stored == hashlib.sha256(token.encode()).hexdigest()
+    assert console.signed_in()
+
+
+@pytest.mark.parametrize("body", ["ＳＴＯＰ", "S\u200bTOP", "\u2060stop\ufeff", "Ｓtop"])
+def test_carrier_keywords_are_read_whatever_the_keyboard_sent(twilio, body):
+    assert "opted out" in twilio.text(body)

@@ -1,13 +1,16 @@
 """Staff accounts: passwords, sessions, the sign-in limit and the audit log.
 
 Passwords are hashed with werkzeug's ``generate_password_hash``. A session is Flask's signed
-cookie holding the account id, its ``session_token`` and the sign-in time; every request
+cookie holding the account id, a session token and the sign-in time; every request
 checks all three against the database, so sign-out and ``staff remove`` take effect at once
-and no session lives longer than ``SESSION_HOURS`` even while the page keeps polling.
+and no session lives longer than ``SESSION_HOURS`` even while the page keeps polling. The
+database keeps only a hash of the token (a copy of it cannot make a cookie), so each
+sign-in makes a new one: signing in ends the account's sessions elsewhere.
 """
 from __future__ import annotations
 
 import functools
+import hashlib
 import secrets
 from datetime import datetime, timedelta
 
@@ -60,7 +63,8 @@ def add_user(db: Session, email: str, password: str, now: datetime) -> StaffUser
         user = StaffUser(email=email, created_at=now)
         db.add(user)
     user.password_hash = generate_password_hash(password)
-    user.active, user.session_token = True, secrets.token_hex(16)
+    user.active = True
+    end_sessions(user)
     db.flush()
     return user
 
@@ -68,7 +72,8 @@ def add_user(db: Session, email: str, password: str, now: datetime) -> StaffUser
 def disable_user(db: Session, email: str) -> StaffUser | None:
     user = db.execute(select(StaffUser).where(StaffUser.email == normal_email(email))).scalar_one_or_none()
     if user is not None:
-        user.active, user.session_token = False, secrets.token_hex(16)
+        user.active = False
+        end_sessions(user)
     return user
 
 
@@ -131,7 +136,8 @@ def session_user(db: Session, data, now: datetime) -> StaffUser | None:
     if now - since > timedelta(hours=SESSION_HOURS):
         return None
     user = db.get(StaffUser, user_id)
-    if user is None or not user.active or not secrets.compare_digest(user.session_token, token):
+    if user is None or not user.active or not secrets.compare_digest(user.session_token,
+                                                                       _token_hash(token)):
         return None
     return user
 
@@ -139,11 +145,18 @@ def session_user(db: Session, data, now: datetime) -> StaffUser | None:
 def start_session(session, user: StaffUser, now: datetime) -> None:
     session.clear()  # nothing from before sign-in carries over (session fixation)
     session.permanent = True
-    session.update(staff=user.id, token=user.session_token, since=now.isoformat())
+    token = secrets.token_hex(32)
+    user.session_token = _token_hash(token)
+    session.update(staff=user.id, token=token, since=now.isoformat())
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def end_sessions(user: StaffUser) -> None:
-    user.session_token = secrets.token_hex(16)
+    """A token nobody holds: every cookie of this account stops working."""
+    user.session_token = _token_hash(secrets.token_hex(32))
 
 
 def audit(db: Session, user: StaffUser | None, action: str, now: datetime) -> None:
