@@ -8,7 +8,7 @@ import click
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli
+from . import cli, errors
 from . import config as settings
 from . import staff  # imported early: its tables must be known before store.migrate()
 from .content import Content, ContentError
@@ -28,6 +28,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app.config.update(settings.load(app.instance_path, test_config))
+    errors.init(app.config["SENTRY_DSN"])
 
     if app.config["STAFF_COOKIE_SECURE"]:
         app.after_request(_strict_transport)

@@ -76,6 +76,7 @@ def from_environment(env, instance_path: str) -> dict:
         "RETENTION_DAYS": _number(env, "RETENTION_DAYS", 30),
         "SPOOL_PATH": env.get("HELPLINE_SPOOL_PATH", str(Path(instance_path) / "spool.jsonl")),
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", ""),
+        "SENTRY_DSN": env.get("SENTRY_DSN", ""),
         "TRUSTED_PROXIES": _number(env, "TRUSTED_PROXIES", 0),
         "SESSION_IDLE_MINUTES": _number(env, "SESSION_IDLE_MINUTES", 30),
         "SMS_KEYWORD_REPLIES": env.get("SMS_KEYWORD_REPLIES", "app").strip().lower(),
