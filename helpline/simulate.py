@@ -264,9 +264,14 @@ class Caller:
                  "leave the line, an empty line to keep waiting)")
 
     # -- what the caller does ------------------------------------------------------------
+    def _gathers_many(self) -> bool:
+        """The step listens for a code (a passcode, a PIN): several keys are one answer."""
+        verb = self.waiting[0] if self.waiting else None
+        return verb is not None and verb.tag == "Gather" and int(verb.get("numDigits") or 1) > 1
+
     def send(self, line: str) -> None:
         text = line.strip()
-        if len(text) > 1 and set(text.replace(" ", "")) <= KEYS:
+        if len(text) > 1 and set(text.replace(" ", "")) <= KEYS and not self._gathers_many():
             for key in text.replace(" ", ""):
                 if self.ended:
                     break
@@ -288,9 +293,9 @@ class Caller:
     def on_gather(self, gather: ET.Element, rest: list[ET.Element], text: str) -> None:
         inputs = gather.get("input", "dtmf").split()
         data = {}
-        if text in KEYS and len(text) == 1:
+        if text and set(text) <= KEYS and (len(text) == 1 or int(gather.get("numDigits") or 1) > 1):
             if "dtmf" in inputs:
-                data = {"Digits": text}
+                data = {"Digits": text.rstrip(gather.get("finishOnKey") or "#")}
         elif text:
             words = text[4:].strip() if text.lower().startswith("say:") else text
             if words and "speech" in inputs:

@@ -188,3 +188,16 @@ def test_an_unknown_language_is_refused(app):
     result = app.test_cli_runner().invoke(args=["simulate", "sms", "--lang", "fr"], input="hi\n")
     assert result.exit_code != 0
     assert "no language 'fr': there are en, es" in result.output
+
+
+def test_a_representative_types_their_passcode_as_one_answer(app, tmp_path):
+    database = f"sqlite:///{tmp_path}/reps.sqlite3"
+    simulate(app, "sms", "--representative", REP, "--database", database, script="hi\n")
+    other = create_app(settings(tmp_path, DATABASE_URL=database))
+    result = other.test_cli_runner().invoke(args=["reps", "passcode", REP], input="24681357\n" * 2)
+    assert result.exit_code == 0, result.output
+    other.extensions["helpline"].store.engine.dispose()
+    out = simulate(app, "voice", "--from", REP, "--representative", REP, "--database", database,
+                   script="24681357#\n2\n")
+    assert "waits 10 s for 8 keys" in out and "(presses" not in out
+    assert "No callers are waiting" in out and "Enter the 6 digit PIN" in out
