@@ -8,7 +8,7 @@ import click
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli
+from . import cli, errors
 from . import config as settings
 from . import staff  # imported early: its tables must be known before store.migrate()
 from .content import Content, ContentError
@@ -25,7 +25,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     """Build the app: settings, content and flows (loaded and checked once), store, routes.
     ``instance_path`` (default: ``instance/`` in the checkout) holds development secrets."""
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
-    os.makedirs(app.instance_path, exist_ok=True)
+    os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     serving = _serving()
@@ -45,6 +45,10 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
             app.extensions[cli.SETTINGS_ERROR] = wrong
             cli.register(app)
             return app
+    errors.init(app.config["SENTRY_DSN"])
+
+    if app.config["STAFF_COOKIE_SECURE"]:
+        app.after_request(_strict_transport)
 
     proxies = app.config["TRUSTED_PROXIES"]
     if proxies:
@@ -84,6 +88,13 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         log.warning("!!! HELPLINE_DEV_MODE with no TWILIO_AUTH_TOKEN: Twilio signatures are NOT "
                     "checked. Never expose this server to the internet. !!!")
     return app
+
+
+def _strict_transport(response):
+    """Cookies sent over HTTPS only means the site is HTTPS only: browsers are told to
+    never try it over plain HTTP, where a session cookie could be stripped or stolen."""
+    response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
 
 
 def _serving() -> bool:

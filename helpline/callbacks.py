@@ -10,13 +10,16 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from .security import Vault
 from .store import Callback, Event, Voicemail
 
 PIN_DIGITS = 6
+# A dialback whose end was never reported (a lost webhook, a replayed PIN step) frees its
+# PIN again after this long.
+DIALING_EXPIRES = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -71,23 +74,26 @@ class Callbacks:
             return None
         callback = db.execute(select(Callback).where(
             Callback.pin_hash == self._pin_hash(pin), Callback.done_at.is_(None),
-            Callback.pin_expires_at > now, Callback.dialing.is_(None))
+            Callback.pin_expires_at > now,
+            or_(Callback.dialing.is_(None), Callback.dialing_at < now - DIALING_EXPIRES))
             .with_for_update()).scalars().first()
         if callback is None or not callback.number_encrypted:
             return None
         number = self.vault.decrypt(callback.number_encrypted)
         if number is None:
             return None
-        callback.dialing = rep_call_sid
+        callback.dialing, callback.dialing_at = rep_call_sid, now
         return Dialback(callback.id, number, callback.lang)
 
-    def finish(self, db: Session, callback_id: int, completed: bool, now: datetime) -> None:
+    def finish(self, db: Session, callback_id: int, rep_call_sid: str, completed: bool,
+               now: datetime) -> None:
         """A bridged call that ended closes the callback (and its voicemail) and forgets the
-        number and PIN; a call that did not connect leaves the PIN usable until it expires."""
+        number and PIN; a call that did not connect leaves the PIN usable until it expires.
+        Only the call that is dialling it can close it, and only once."""
         callback = db.get(Callback, callback_id, with_for_update=True) if callback_id else None
-        if callback is None:
+        if callback is None or not rep_call_sid or callback.dialing != rep_call_sid:
             return
-        callback.dialing = None
+        callback.dialing = callback.dialing_at = None
         if completed:
             callback.done_at = now
             callback.number_encrypted = callback.pin_hash = None

@@ -3,7 +3,7 @@
 - ``check``: :mod:`helpline.check` on the configured ``flows/`` and ``content/``.
 - ``crisis-eval``: :mod:`helpline.crisis_eval`, crisis recognition measured on a corpus.
 - ``simulate sms|voice``: :mod:`helpline.simulate`, a conversation in the terminal.
-- ``reps add|remove|list|on|off``: the roster of representatives (:mod:`helpline.reps`).
+- ``reps add|remove|list|on|off|passcode``: the roster of representatives (:mod:`helpline.reps`).
 - ``staff add|remove``: staff console accounts (:mod:`helpline.staff.cli`).
 - ``db upgrade|revision``: schema migrations (:mod:`helpline.migrate`).
 - ``purge --older-than 30d``: retention (:mod:`helpline.retention`).
@@ -20,6 +20,7 @@ lists every command and each says in one line what is wrong:
 """
 from __future__ import annotations
 
+import secrets
 import sys
 from contextlib import contextmanager, nullcontext
 
@@ -32,7 +33,8 @@ from . import crisis_eval
 from . import migrate, retention
 from . import simulate as simulator
 from .hours import DAYS, UTC
-from .reps import RosterError, clock, coverage, parse_languages
+from .reps import RosterError, check_number, clock, coverage, parse_languages
+from .staff.auth import audit
 from .store import utcnow
 
 LOAD_ERROR = "helpline.load_error"
@@ -77,6 +79,14 @@ def require_helpline():
     return current_app.extensions["helpline"]
 
 
+def _typed(number: str) -> str:
+    """A number as typed (``555-123-4567`` reads in the first of CALLBACK_REGIONS)."""
+    try:
+        return check_number(number, current_app.config["CALLBACK_REGIONS"][0])
+    except RosterError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @click.group("reps")
 def reps_group() -> None:
     """Representatives: who is rung for calls and told about texters."""
@@ -91,8 +101,9 @@ def reps_group() -> None:
               help="Languages they speak, e.g. es,en (default: the helpline's default).")
 @with_appcontext
 def reps_add(number: str, name: str | None, off_duty: bool, languages: str | None) -> None:
-    """Add a representative by E.164 number, e.g. +15551234567."""
+    """Add a representative by number, e.g. +15551234567 or 555-123-4567."""
     helpline = require_helpline()
+    number = _typed(number)
     try:
         codes = parse_languages(languages or current_app.config["HELPLINE_DEFAULT_LANGUAGE"],
                                 helpline.content.languages)
@@ -111,8 +122,27 @@ def reps_add(number: str, name: str | None, off_duty: bool, languages: str | Non
 def reps_remove(number: str) -> None:
     """Remove a representative; a chat they had open is ended."""
     with _representative(number) as (roster, rep):
-        roster.remove(number, utcnow())
+        roster.remove(_typed(number), utcnow())
     click.echo("removed")
+
+
+@reps_group.command("passcode")
+@click.argument("number")
+@click.option("--generate", is_flag=True, help="Make up a random 8-digit passcode and print it once.")
+@with_appcontext
+def reps_passcode(number: str, generate: bool) -> None:
+    """Set the passcode a representative enters when they call in (6 to 8 digits); caller
+    ID alone is easy to forge. Only a keyed hash of it is kept."""
+    if generate:
+        passcode = f"{secrets.randbelow(10 ** 8):08d}"
+    else:
+        passcode = click.prompt("Passcode (6 to 8 digits)", hide_input=True,
+                                confirmation_prompt=True).strip()
+    with _representative(number) as (roster, rep):
+        roster.set_passcode(rep, passcode)
+        audit(roster.db, None, f"rep {rep.id} passcode set", utcnow())
+    click.echo(f"passcode set: {passcode} (shown once; give it to them in person)" if generate
+               else "passcode set")
 
 
 @reps_group.command("list")
@@ -135,6 +165,7 @@ def reps_list() -> None:
 def _representative(number: str):
     """The representative with this number, in a transaction, or a clear error."""
     helpline = require_helpline()
+    number = _typed(number)
     try:
         with helpline.store.transaction() as db:
             roster = helpline.roster(db)
@@ -209,7 +240,7 @@ def shift_list(number: str | None) -> None:
     helpline = require_helpline()
     with helpline.store.transaction() as db:
         roster = helpline.roster(db)
-        reps = [roster.find(number)] if number else roster.all()
+        reps = [roster.find(_typed(number))] if number else roster.all()
         for rep in filter(None, reps):
             for shift in roster.shifts(rep):
                 click.echo(f"#{rep.id}\t{rep.name or '-'}\t{DAYS[shift.weekday]} {shift.start}-{shift.end}")

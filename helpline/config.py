@@ -75,6 +75,7 @@ def from_environment(env, instance_path: str) -> dict:
         "RETENTION_DAYS": _number(env, "RETENTION_DAYS", 30),
         "SPOOL_PATH": env.get("HELPLINE_SPOOL_PATH", str(Path(instance_path) / "spool.jsonl")),
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", ""),
+        "SENTRY_DSN": env.get("SENTRY_DSN", ""),
         "TRUSTED_PROXIES": _number(env, "TRUSTED_PROXIES", 0),
         "SESSION_IDLE_MINUTES": _number(env, "SESSION_IDLE_MINUTES", 30),
         "SMS_KEYWORD_REPLIES": env.get("SMS_KEYWORD_REPLIES", "app").strip().lower(),
@@ -104,8 +105,11 @@ def from_environment(env, instance_path: str) -> dict:
         "HELPLINE_COORDINATORS": env.get("HELPLINE_COORDINATORS", ""),
         "COORDINATOR_ALERT_MINUTES": _number(env, "COORDINATOR_ALERT_MINUTES", 15),
         "LANGUAGE_FIRST_SECONDS": _number(env, "LANGUAGE_FIRST_SECONDS", 15),
+        "CALLBACK_REGIONS": env.get("CALLBACK_REGIONS", "US"),
         "PIN_HOURS": _number(env, "PIN_HOURS", 72),
         "PIN_TRIES": _number(env, "PIN_TRIES", 3),
+        "AUTH_FAILURES_PER_REP": _number(env, "AUTH_FAILURES_PER_REP", 10),
+        "AUTH_FAILURES_PER_HOUR": _number(env, "AUTH_FAILURES_PER_HOUR", 50),
         "MAX_CONTENT_LENGTH": _number(env, "MAX_CONTENT_LENGTH", 64 * 1024),
         "FINDTREATMENT_API_BASE": env.get("FINDTREATMENT_API_BASE", ""),
         "FINDTREATMENT_WAIT_SECONDS": _number(env, "FINDTREATMENT_WAIT_SECONDS", 4.5, float),
@@ -129,10 +133,18 @@ def _dev_secrets(instance_path: str) -> dict:
     if path.exists():
         return json.loads(path.read_text())
     values = _new_secrets()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(values))
-    path.chmod(0o600)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with open(private_file(path), "w", encoding="utf-8") as f:
+        f.write(json.dumps(values))
     return values
+
+
+def private_file(path) -> Path:
+    """Create ``path`` readable by this user only (0600) if it does not exist yet: secrets,
+    the SQLite database and the spool hold what nobody else on the machine may read."""
+    path = Path(path)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    return path
 
 
 def finish(config: dict, instance_path: str, tools: bool = False) -> None:
@@ -166,11 +178,18 @@ def finish(config: dict, instance_path: str, tools: bool = False) -> None:
         Hours.parse(config["HELPLINE_HOURS"], config["HELPLINE_TIMEZONE"])
     except HoursError as exc:
         raise ConfigError(f"HELPLINE_HOURS / HELPLINE_TIMEZONE: {exc}") from None
+    from .numbers import parse_regions
     from .reps import RosterError, check_number
 
+    if isinstance(config["CALLBACK_REGIONS"], str):
+        try:
+            config["CALLBACK_REGIONS"] = parse_regions(config["CALLBACK_REGIONS"])
+        except ValueError as exc:
+            raise ConfigError(f"CALLBACK_REGIONS: {exc}") from None
+    region = config["CALLBACK_REGIONS"][0]
     if config["HELPLINE_NUMBER"]:
         try:
-            check_number(config["HELPLINE_NUMBER"])
+            check_number(config["HELPLINE_NUMBER"], region)
         except RosterError as exc:
             raise ConfigError(f"HELPLINE_NUMBER: {exc}") from None
     elif not (dev or tools):
@@ -180,7 +199,7 @@ def finish(config: dict, instance_path: str, tools: bool = False) -> None:
     for name in ("HELPLINE_REPRESENTATIVES", "HELPLINE_COORDINATORS"):
         try:
             for number in filter(None, (n.strip() for n in config[name].split(","))):
-                check_number(number)
+                check_number(number, region)
         except RosterError as exc:
             raise ConfigError(f"{name}: {exc}") from None
     if not config["REDIS_URL"] and not config["DATABASE_URL"].startswith("sqlite"):

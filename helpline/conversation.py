@@ -6,13 +6,16 @@ simulator shows is what a texter, caller or representative gets.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from . import checkin, waiting
 from .callbacks import Callbacks
@@ -20,11 +23,14 @@ from .clock import Clock
 from .engine import SMS, VOICE, Engine, Input, Turn
 from .hours import UTC, Hours
 from .locator import Locator
+from .lockout import Lockout
+from .numbers import callable_number
 from .places_text import PlacesText
 from .queue import Later, Queue
-from .reps import ACTIVE, E164, OPTED_OUT, WAITING, Roster, parse_command
+from .reps import ACTIVE, OPTED_OUT, WAITING, Roster, parse_command
 from .security import Vault, hash_number
 from .spool import Spool
+from .staff.auth import audit
 from .store import Chat, Event, Representative, Store, Voicemail, utcnow
 from .treatment_search import Pending, TreatmentSearch
 from .twilio_api import TwilioApi
@@ -33,10 +39,20 @@ from .kept import Kept
 log = logging.getLogger(__name__)
 KEYWORDS = ("stop", "start", "help")
 HANGUP = "hangup"
+REP_CALL = "repcall"  # conversations channel: a representative's call, once their passcode was right
 
 
 class Unavailable(Exception):
     """The database cannot be used right now; the caller answers from memory instead."""
+
+
+class Rejected(Exception):
+    """The database refused what this request asked for (a value too long, a broken rule):
+    the request is wrong, the database is fine. The webhook answers 400."""
+
+
+# What says the database itself is away: the connection, the pool, a timeout.
+DOWN = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
 
 
 class Helpline:
@@ -53,6 +69,7 @@ class Helpline:
         self.callbacks = Callbacks(self.hash, self.vault, config["PIN_HOURS"])
         self.kept = Kept(self.vault)
         self.coordinators = [n.strip() for n in config["HELPLINE_COORDINATORS"].split(",") if n.strip()]
+        self.lockout = Lockout(config["AUTH_FAILURES_PER_REP"], config["AUTH_FAILURES_PER_HOUR"])
         self.down_until = 0.0
         self.clock = Clock()
         self.queue = Queue(self, config)
@@ -65,18 +82,23 @@ class Helpline:
     @contextmanager
     def transaction(self):
         """A store transaction, or :class:`Unavailable` at once while the database is known
-        to be down (so a webhook answers in milliseconds, not after a connect timeout)."""
+        to be down (so a webhook answers in milliseconds, not after a connect timeout). Only
+        a lost connection or a timeout marks it down; anything else the database refuses is
+        this request's fault (:class:`Rejected`), and the next texter is answered as usual."""
         if time.monotonic() < self.down_until:
             raise Unavailable()
         try:
             with self.store.transaction() as db:
                 self.spool.replay(db)
                 yield db
-        except SQLAlchemyError as exc:
+        except DOWN as exc:
             self.down_until = time.monotonic() + self.config["DB_RETRY_SECONDS"]
             log.error("database unavailable (%s); answering without it for %ss",
                       type(exc).__name__, self.config["DB_RETRY_SECONDS"])
             raise Unavailable() from exc
+        except SQLAlchemyError as exc:
+            log.warning("a request the database refused (%s)", type(exc).__name__)
+            raise Rejected() from exc
 
     def hash(self, number: str) -> str:
         return hash_number(self.config["HELPLINE_HASH_KEY"], number)
@@ -136,7 +158,7 @@ class Helpline:
         """What the flow needs to know about the world: open, staffed, can we call back."""
         is_open = self.hours.is_open(now)
         context = {"open": is_open, "staffed": is_open and bool(roster.on_duty(now))}
-        if number and E164.match(number):
+        if callable_number(number, self.config["CALLBACK_REGIONS"]):
             last4 = number[-4:]
             context.update(callback_ok=True,
                            last4=" ".join(last4) if channel == VOICE else last4)
@@ -468,7 +490,7 @@ class Helpline:
 
     # -- calls ---------------------------------------------------------------------------
     def call(self, call_sid: str, caller: str, inp: Input, step: int | None = None,
-             outcome=None, now: datetime | None = None) -> Turn | None:
+             outcome=None, now: datetime | None = None, verstat: str = "") -> Turn | None:
         """One step of a call, keyed by CallSid; the caller is kept only as a hash.
 
         ``step`` is the turn the action URL was made for: a retried or stale request does
@@ -477,6 +499,7 @@ class Helpline:
         says what happened next: an Input, or HANGUP when the caller has gone. Without a database the caller hears
         the national numbers, or the crisis answer to crisis speech (``None`` is returned only
         for a caller who has gone).
+        ``verstat`` is Twilio's StirVerstat: whether the carrier vouched for the caller ID.
         """
         now = now or utcnow()
         alerts: list[tuple[str, str]] = []
@@ -484,8 +507,9 @@ class Helpline:
         try:
             with self.transaction() as db:
                 roster = self.roster(db)
-                if inp.kind == "start" and roster.find(caller) is not None:
-                    return self._rep_call_menu(roster, now)
+                rep = roster.find(caller) if inp.kind == "start" else None
+                if rep is not None:
+                    return self._rep_call_in(roster, rep, verstat, now)
                 conv = self.store.lock_conversation(db, VOICE, call_sid, now)
                 state = conv.state
                 if step is not None and state is not None and step != state.get("turns", 0):
@@ -501,6 +525,7 @@ class Helpline:
                 context = self.context(roster, now, caller, VOICE)
                 self.searches.voice_context(db, state, caller, context)
                 turn = self.engine.handle(state, inp, VOICE, context)
+                turn.state.pop("ringing", None)
                 pending = self.searches.during(db, turn, VOICE, caller, now)
                 if turn.action == "connect":
                     self._ring(roster, conv, turn, now)
@@ -541,6 +566,7 @@ class Helpline:
         else:
             turn.action = "enqueue"
             conv.waiting_since = now
+        turn.state["ringing"] = [rep_id for rep_id, _ in turn.ring]
 
     def offline_call(self) -> Turn:
         """Both languages' apology with the national numbers, listened for again and again
@@ -548,11 +574,89 @@ class Helpline:
         return Turn(state=self.engine.new_state(), action="offline",
                     say=[self.content.text(code, "offline", VOICE) for code in self.content.languages])
 
-    def _rep_call_menu(self, roster: Roster, now: datetime) -> Turn:
+    def _rep_call_in(self, roster: Roster, rep: Representative, verstat: str, now: datetime) -> Turn:
+        """Caller ID is easy to forge, so a representative's number only gets as far as the
+        passcode. Every call-in is audited, with whether the carrier verified the caller ID."""
+        verified = verstat.startswith("TN-Validation-Passed")
+        audit(roster.db, None, f"rep {rep.id} call-in, caller ID {'verified' if verified else 'UNVERIFIED'}"
+                               f" ({verstat or 'no StirVerstat'})", now)
+        if rep.passcode_hash is None:
+            return self._rep_hangup("rep.call.no_passcode")
+        if self.lockout.locked(roster.db, rep.id, now):
+            return self._rep_hangup("rep.call.locked")
+        return self.passcode_prompt(0)
+
+    def _rep_hangup(self, key: str) -> Turn:
+        return Turn(state=self.engine.new_state(), action="hangup", say=[self.staff_text(key, VOICE)])
+
+    def passcode_prompt(self, tries: int, wrong: bool = False) -> Turn:
+        turn = Turn(state=dict(self.engine.new_state(), tries=tries), action="passcode")
+        if wrong:
+            turn.say.append(self.staff_text("rep.call.passcode_wrong", VOICE))
+        turn.say.append(self.staff_text("rep.call.passcode", VOICE))
+        return turn
+
+    def _first_time(self, db, *step) -> bool:
+        """A representative's action acts once per (action, CallSid, step, input): a signed
+        request replayed later is answered with a goodbye, and changes nothing."""
+        key = hashlib.sha256("|".join(map(str, step)).encode()).hexdigest()
+        return self.store.first_receipt(db, key, utcnow())
+
+    def rep_passcode(self, rep_number: str, rep_call_sid: str, passcode: str, tries: int) -> Turn:
+        """A right passcode proves this call (by its CallSid) for the representative menu;
+        wrong ones are counted across calls, like PINs, and audited."""
+        now, locked = utcnow(), False
+        try:
+            with self.transaction() as db:
+                roster = self.roster(db)
+                rep = roster.find(rep_number)
+                if (rep is None or not rep_call_sid
+                        or not self._first_time(db, "passcode", rep_call_sid, tries, passcode)):
+                    return self._rep_hangup("rep.call.goodbye")
+                if self.lockout.locked(db, rep.id, now):
+                    return self._rep_hangup("rep.call.locked")
+                if roster.passcode_ok(rep, passcode.strip()):
+                    audit(db, None, f"rep {rep.id} passcode right", now)
+                    self.store.lock_conversation(db, REP_CALL, rep_call_sid, now).state = {"rep": rep.id}
+                    return self._rep_call_menu(roster, now, rep_call_sid)
+                audit(db, None, f"rep {rep.id} passcode wrong", now)
+                locked = self.lockout.fail(db, rep.id, "passcode", now)
+        except Unavailable:
+            return self.offline_call()
+        if locked:
+            self.send_later(self.lock_alert(rep.id, now))
+            return self._rep_hangup("rep.call.locked")
+        if tries + 1 >= self.config["PIN_TRIES"]:
+            return self._rep_hangup("rep.call.passcode_ended")
+        return self.passcode_prompt(tries + 1, wrong=True)
+
+    def lock_alert(self, rep_id: int | None, now: datetime) -> list[tuple[str, str]]:
+        """Coordinators hear when wrong passcodes or PINs lock calling in: someone may be
+        guessing."""
+        who = self.staff_text("rep.sms.locked_one", rep=rep_id) if rep_id else self.staff_text("rep.sms.locked_all")
+        text = self.staff_text("rep.sms.locked", who=who, time=self.local_time(now))
+        if not self.coordinators:
+            log.warning("calling in is locked after wrong passcodes or PINs; no coordinators to tell")
+        return [(number, text) for number in self.coordinators]
+
+    def _proven(self, roster: Roster, rep_number: str, rep_call_sid: str) -> Representative | None:
+        """The representative on this call, if its passcode was right."""
+        rep = roster.find(rep_number)
+        if rep is None or not rep_call_sid:
+            return None
+        conv = self.store.find_conversation(roster.db, REP_CALL, rep_call_sid)
+        return rep if conv is not None and (conv.state or {}).get("rep") == rep.id else None
+
+    def _rep_call_menu(self, roster: Roster, now: datetime, rep_call_sid: str) -> Turn:
         """A representative calling the helpline hears how many are waiting, and can take
-        the next one (1) or return a call by PIN (2)."""
+        the next one (1) or return a call by PIN (2). Each menu is a new step of their call
+        (``turns``), so a key pressed on it acts once."""
         waiting = roster.callers_waiting(now)
         turn = Turn(state=self.engine.new_state(), action="rep_menu")
+        conv = self.store.find_conversation(roster.db, REP_CALL, rep_call_sid)
+        if conv is not None:
+            conv.state = dict(conv.state or {}, menus=(conv.state or {}).get("menus", 0) + 1)
+            turn.state["turns"] = conv.state["menus"]
         if waiting:
             turn.say.append(self.staff_text("rep.call.waiting", VOICE, count=waiting))
         else:
@@ -560,58 +664,75 @@ class Helpline:
         turn.say.append(self.staff_text("rep.call.return", VOICE))
         return turn
 
-    def rep_choice(self, rep_number: str, rep_call_sid: str, digits: str) -> Turn:
-        """1 takes the longest-waiting caller from the queue; 2 asks for a callback's PIN."""
-        goodbye = Turn(state=self.engine.new_state(), action="hangup",
-                       say=[self.staff_text("rep.call.goodbye", VOICE)])
+    def rep_choice(self, rep_number: str, rep_call_sid: str, digits: str, step: int | None) -> Turn:
+        """1 takes the longest-waiting caller from the queue (on duty only); 2 asks for a
+        callback's PIN. Only on a call whose passcode was right."""
+        goodbye = self._rep_hangup("rep.call.goodbye")
+        now = utcnow()
         try:
             with self.transaction() as db:
                 roster = self.roster(db)
-                rep = roster.find(rep_number)
-                if rep is None:
+                rep = self._proven(roster, rep_number, rep_call_sid)
+                if rep is None or not self._first_time(db, "take", rep_call_sid, step, digits):
                     return goodbye
-                if digits == "1" and roster.callers_waiting(utcnow()):
-                    roster.mark_on_call(rep.id, rep_call_sid, utcnow())
+                if digits == "1" and not roster.is_on_duty(rep, now):
+                    turn = self._rep_call_menu(roster, now, rep_call_sid)
+                    turn.say.insert(0, self.staff_text("rep.call.off_duty", VOICE))
+                    return turn
+                if digits == "1" and roster.callers_waiting(now):
+                    roster.mark_on_call(rep.id, rep_call_sid, now)
                     return Turn(state=self.engine.new_state(), action="take_queue")
                 if digits == "2":
-                    return self.pin_prompt(0)
-                return self._rep_call_menu(roster, utcnow()) if digits else goodbye
+                    return self.pin_prompt(0, step)
+                return self._rep_call_menu(roster, now, rep_call_sid) if digits else goodbye
         except Unavailable:
             return self.offline_call()
 
-    def pin_prompt(self, tries: int, wrong: bool = False) -> Turn:
-        turn = Turn(state=dict(self.engine.new_state(), tries=tries), action="pin")
+    def pin_prompt(self, tries: int, step: int | None, wrong: bool = False) -> Turn:
+        turn = Turn(state=dict(self.engine.new_state(), tries=tries, turns=step), action="pin")
         if wrong:
             turn.say.append(self.staff_text("rep.call.pin_wrong", VOICE))
         turn.say.append(self.staff_text("rep.call.pin", VOICE))
         return turn
 
-    def dialback(self, rep_number: str, rep_call_sid: str, pin: str, tries: int) -> Turn:
+    def dialback(self, rep_number: str, rep_call_sid: str, pin: str, tries: int,
+                 step: int | None = None) -> Turn:
         """A right PIN dials the caller (from the helpline's number) and bridges them; three
-        wrong ones end the representative's call."""
+        wrong ones end the representative's call. Wrong PINs are audited and counted across
+        calls: too many lock calling in (see :mod:`helpline.lockout`)."""
+        now, locked = utcnow(), False
         try:
             with self.transaction() as db:
-                if self.roster(db).find(rep_number) is None:
-                    return Turn(state=self.engine.new_state(), action="hangup")
-                found = self.callbacks.start(db, pin.strip(), rep_call_sid, utcnow())
+                rep = self._proven(self.roster(db), rep_number, rep_call_sid)
+                if rep is None or not self._first_time(db, "pin", rep_call_sid, step, tries, pin):
+                    return self._rep_hangup("rep.call.goodbye")
+                if self.lockout.locked(db, rep.id, now):
+                    return self._rep_hangup("rep.call.locked")
+                found = self.callbacks.start(db, pin.strip(), rep_call_sid, now)
+                if found is None:
+                    audit(db, None, f"rep {rep.id} PIN wrong", now)
+                    locked = self.lockout.fail(db, rep.id, "pin", now)
         except Unavailable:
             return self.offline_call()
+        if locked:
+            self.send_later(self.lock_alert(rep.id, now))
+            return self._rep_hangup("rep.call.locked")
         if found is None:
             if tries + 1 >= self.config["PIN_TRIES"]:
                 return Turn(state=self.engine.new_state(), action="hangup",
                             say=[self.staff_text("rep.call.pin_locked", VOICE)])
-            return self.pin_prompt(tries + 1, wrong=True)
+            return self.pin_prompt(tries + 1, step, wrong=True)
         return Turn(state=dict(self.engine.new_state(), callback=found.callback_id,
                                callback_lang=found.lang),
                     action="dialback", ring=[(found.callback_id, found.number)],
                     say=[self.staff_text("rep.call.dialing", VOICE)])
 
-    def dialback_ended(self, callback_id: int, status: str, rep_number: str) -> Turn:
+    def dialback_ended(self, callback_id: int, status: str, rep_call_sid: str) -> Turn:
         completed = status == "completed"
         try:
             with self.transaction() as db:
-                self.callbacks.finish(db, callback_id, completed, utcnow())
-                turn = self._rep_call_menu(self.roster(db), utcnow())
+                self.callbacks.finish(db, callback_id, rep_call_sid, completed, utcnow())
+                turn = self._rep_call_menu(self.roster(db), utcnow(), rep_call_sid)
         except Unavailable:
             return self.offline_call()
         key = "rep.call.dialback_done" if completed else "rep.call.dialback_failed"
@@ -642,12 +763,18 @@ class Helpline:
             texts.insert(0, self.staff_text("rep.whisper.language", VOICE, language=language))
         return texts
 
-    def whisper_answer(self, rep_id: int, parent_call_sid: str, digits: str) -> bool:
-        """A representative pressed a key on the whisper: 1 takes the call."""
-        if digits.strip() != "1" or not parent_call_sid:
+    def whisper_answer(self, rep_id: int, parent_call_sid: str, digits: str, leg_sid: str) -> bool:
+        """A representative pressed a key on the whisper: 1 takes the call, if that call is
+        ringing them now, and only once (a replayed answer marks nobody busy)."""
+        if digits.strip() != "1" or not parent_call_sid or not leg_sid:
             return False
         try:
             with self.transaction() as db:
+                conv = self.store.find_conversation(db, VOICE, parent_call_sid)
+                ringing = (conv.state or {}).get("ringing", []) if conv is not None else []
+                if rep_id not in ringing or not self._first_time(db, "whisper", leg_sid, rep_id,
+                                                                 parent_call_sid, digits):
+                    return False
                 return self.roster(db).mark_on_call(rep_id, parent_call_sid, utcnow()) is not None
         except Unavailable:
             return True  # bridge the caller anyway: a person is better than a record
@@ -690,7 +817,7 @@ class Helpline:
                                   created_at=now)
             db.add(voicemail)
             db.flush()
-            number = caller if E164.match(caller or "") else None
+            number = callable_number(caller, self.config["CALLBACK_REGIONS"])
             callback, pin = self.callbacks.save(db, VOICE, conv.caller_hash or self.hash(call_sid),
                                                 number, lang, now, voicemail)
             if callback is None or pin:  # an open callback of this caller was alerted already
@@ -716,7 +843,7 @@ class Helpline:
             with self.transaction() as db:
                 roster = self.roster(db)
                 roster.release_call(rep_call_sid)
-                return self._rep_call_menu(roster, utcnow())
+                return self._rep_call_menu(roster, utcnow(), rep_call_sid)
         except Unavailable:
             return self.offline_call()
 

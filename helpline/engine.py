@@ -6,6 +6,7 @@ here and nowhere else. The state is a plain JSON-able dict so any store can keep
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from .content import Content
@@ -82,8 +83,11 @@ class Engine:
                    for lang in self.content.languages.values())
 
     def carrier_keyword(self, raw: str) -> str | None:
-        """"stop", "start" or "help" when the whole message is a carrier keyword."""
-        squeezed = "".join(raw.split()).lower()
+        """"stop", "start" or "help" when the whole message is a carrier keyword. Read as
+        carriers do, whatever the keyboard sent: full-width letters (NFKC) and invisible
+        format characters (zero-width spaces) do not hide a STOP."""
+        folded = unicodedata.normalize("NFKC", raw)
+        squeezed = "".join("".join(c for c in folded if unicodedata.category(c) != "Cf").split()).casefold()
         for name, words in self.flow.carrier.items():
             if squeezed in words:
                 return name

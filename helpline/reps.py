@@ -15,10 +15,12 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from .hours import DAYS, Hours, HoursError, Window, parse_time
+from .numbers import typed_number
 from .store import Chat, Conversation, Representative, Shift
 
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-CLOCK = re.compile(r"^\d{1,2}:\d{2}$")
+# Matched whole (fullmatch): "$" would also accept a trailing newline, and \d any script's digits.
+CLOCK = re.compile(r"[0-9]{1,2}:[0-9]{2}")
+PASSCODE = re.compile(r"[0-9]{6,8}")
 CODE_LETTERS = "ACDEFHJKMNPRTUVWXY"
 CODE_DIGITS = "2345679"
 STALE_CALL = timedelta(hours=3)
@@ -31,11 +33,12 @@ class RosterError(ValueError):
     pass
 
 
-def check_number(number: str) -> str:
-    number = "".join(number.split())
-    if not E164.match(number):
-        raise RosterError(f"'{number}' is not an E.164 number like +15551234567")
-    return number
+def check_number(number: str, region: str = "US") -> str:
+    """A typed number as E.164; without a leading + it is read in ``region``."""
+    e164 = typed_number(number, region)
+    if e164 is None:
+        raise RosterError(f"'{number.strip()}' is not a phone number like +15551234567")
+    return e164
 
 
 def parse_shift(day: str, start: str, end: str) -> tuple[int, str, str]:
@@ -44,7 +47,7 @@ def parse_shift(day: str, start: str, end: str) -> tuple[int, str, str]:
     if day not in DAYS:
         raise RosterError(f"'{day}' is not a weekday ({', '.join(DAYS)})")
     for value in (start, end):
-        if not CLOCK.match(value):
+        if not CLOCK.fullmatch(value):
             raise RosterError(f"'{value}' is not a time like 09:00")
     try:
         Hours.parse(f"{day} {start}-{end}", "UTC")
@@ -181,6 +184,18 @@ class Roster:
             self._reps = list(self.db.execute(
                 select(Representative).order_by(Representative.id)).scalars())
         return self._reps
+
+    def _passcode_hash(self, rep: Representative, passcode: str) -> str:
+        return self.hash(f"passcode:{rep.id}:{passcode}")
+
+    def set_passcode(self, rep: Representative, passcode: str) -> None:
+        if not PASSCODE.fullmatch(passcode):
+            raise RosterError("a passcode is 6 to 8 digits")
+        rep.passcode_hash = self._passcode_hash(rep, passcode)
+
+    def passcode_ok(self, rep: Representative, passcode: str) -> bool:
+        return (rep.passcode_hash is not None and PASSCODE.fullmatch(passcode) is not None
+                and secrets.compare_digest(rep.passcode_hash, self._passcode_hash(rep, passcode)))
 
     def number_of(self, rep: Representative) -> str | None:
         return self.vault.decrypt(rep.number_encrypted)

@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 
 from .store import Callback, Chat, Contact, Conversation, Receipt, Voicemail
 
-_AGE = re.compile(r"^(\d+)\s*([dh])$")
+_AGE = re.compile(r"([0-9]{1,5})\s*([dh])")
 
 
 def parse_age(text: str) -> timedelta:
     """``30d`` or ``12h``."""
-    match = _AGE.match(text.strip().lower())
+    match = _AGE.fullmatch(text.strip().lower())
     if not match:
         raise ValueError(f"'{text}' should look like 30d or 12h")
     amount, unit = int(match[1]), match[2]

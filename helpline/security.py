@@ -10,6 +10,8 @@ from cryptography.fernet import Fernet, InvalidToken
 from flask import abort, current_app, request
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 
+from .forms import check_twilio_request
+
 log = logging.getLogger(__name__)
 
 
@@ -48,9 +50,11 @@ def public_url() -> str:
 
 
 def twilio_signed(view):
-    """Refuse (403) any request whose X-Twilio-Signature does not match.
+    """Refuse (403) any request whose X-Twilio-Signature does not match, then (400) one
+    whose fields are not what Twilio sends (see :mod:`helpline.forms`).
 
-    Only development mode without a token skips the check, and start-up says so loudly.
+    Only development mode without a token skips the signature check, and start-up says so
+    loudly.
     """
 
     @functools.wraps(view)
@@ -65,6 +69,7 @@ def twilio_signed(view):
             if not validator.validate(public_url(), request.form, signature, algorithm):
                 log.warning("rejected request to %s: bad or missing Twilio signature", request.path)
                 abort(403)
+        check_twilio_request()
         return view(*args, **kwargs)
 
     checked.twilio_signed = True  # how tests/test_signatures.py finds a Twilio route anywhere

@@ -37,7 +37,7 @@ from twilio.request_validator import RequestValidator
 
 from .check import segment_summary, spoken_seconds
 
-DEFAULT_NUMBER = "+15555550142"
+DEFAULT_NUMBER = "+12025550142"  # a valid US line, so callbacks are offered
 DEFAULT_HELPLINE_NUMBER = "+15555550100"
 BASE_URL = "http://localhost"
 KEYS = set("0123456789*#")
@@ -302,7 +302,7 @@ class Caller:
         if self.keys_wanted() > 1 and text and set(text) <= KEYS:
             self.out(f"(presses {' '.join(text)})")   # a ZIP code: the keys go together
             self.send_one(text)
-        elif len(text) > 1 and set(text.replace(" ", "")) <= KEYS:
+        elif len(text) > 1 and set(text.replace(" ", "")) <= KEYS and self.keys_wanted() == 1:
             for key in text.replace(" ", ""):
                 if self.ended:
                     break
@@ -326,7 +326,7 @@ class Caller:
         data = {}
         if text and set(text) <= KEYS and (len(text) == 1 or self.keys_wanted() > 1):
             if "dtmf" in inputs:
-                data = {"Digits": text}
+                data = {"Digits": text.rstrip(gather.get("finishOnKey") or "#")}
         elif text:
             words = text[4:].strip() if text.lower().startswith("say:") else text
             if words and "speech" in inputs:
@@ -400,7 +400,7 @@ class Caller:
         sid = "RE" + secrets.token_hex(16)
         self.execute(self.post(
             record.get("action"), RecordingSid=sid, Digits="#",
-            RecordingUrl=f"https://api.twilio.com/2010-04-01/Accounts/ACsimulated/Recordings/{sid}",
+            RecordingUrl=f"https://api.twilio.com/2010-04-01/Accounts/AC{'0' * 32}/Recordings/{sid}",
             RecordingDuration=str(max(1, round(spoken_seconds(words))))))
 
 

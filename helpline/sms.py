@@ -1,13 +1,21 @@
 """The SMS channel: Twilio's "A message comes in" webhook, answered with MessagingResponse."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, current_app, request
 from twilio.twiml.messaging_response import MessagingResponse
 
+from .conversation import Rejected
 from .engine import Turn
+from .forms import check_incoming_sms
 from .security import twilio_signed
 
 bp = Blueprint("sms", __name__)
+
+
+@bp.app_errorhandler(Rejected)
+def rejected(_error):
+    """A request the database refused (see Helpline.transaction) is the request's fault."""
+    return Response("the request could not be stored\n", status=400, mimetype="text/plain")
 
 
 def render(turn: Turn) -> MessagingResponse:
@@ -29,11 +37,10 @@ def twiml(response) -> Response:
 @bp.post("/sms")
 @twilio_signed
 def incoming():
-    number = request.form.get("From", "").strip()
-    if not number:
-        abort(400, "From is missing")
+    check_incoming_sms()
     body = request.form.get("Body", "").replace("\x00", "")
-    turn = current_app.extensions["helpline"].text(number, body, request.form.get("MessageSid", ""))
+    turn = current_app.extensions["helpline"].text(request.form["From"], body,
+                                                   request.form["MessageSid"])
     return twiml(render(turn))
 
 
@@ -41,7 +48,8 @@ def incoming():
 @twilio_signed
 def fallback():
     """Twilio's "primary handler fails" URL: crisis words and carrier keywords answered,
-    anything else the national numbers; no database is touched."""
+    anything else the national numbers; no database is touched (so no MessageSid is
+    needed: nothing is stored that a copy could repeat)."""
     body = request.form.get("Body", "").replace("\x00", "")
     turn = current_app.extensions["helpline"].offline_text(request.form.get("From", "").strip(), body)
     return twiml(render(turn))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from .config import private_file
 from .store import Contact, Voicemail, utcnow
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ class Spool:
         self.pending = self.path.exists() and self.path.stat().st_size > 0
 
     def add(self, record: dict) -> None:
-        with self.lock, open(self.path, "a", encoding="utf-8") as f:
+        with self.lock, open(private_file(self.path), "a", encoding="utf-8") as f:
             fcntl.flock(f, fcntl.LOCK_EX)
             f.write(json.dumps(record) + "\n")
             f.flush()

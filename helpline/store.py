@@ -80,6 +80,18 @@ class Representative(Base):
     on_call: Mapped[str | None] = mapped_column(String(64))
     on_call_since: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # A keyed hash of the passcode asked for when they call in: caller ID alone is forgeable.
+    passcode_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuthFailure(Base):
+    """A wrong passcode or dialback PIN, counted across calls (see :mod:`helpline.lockout`)."""
+
+    __tablename__ = "rep_auth_failures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    rep_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    kind: Mapped[str] = mapped_column(String(10))
 
 
 class Shift(Base):
@@ -153,6 +165,7 @@ class Callback(Base):
     pin_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     pin_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
     dialing: Mapped[str | None] = mapped_column(String(64))  # the representative's CallSid
+    dialing_at: Mapped[datetime | None] = mapped_column(DateTime)  # a dialback never closed expires
 
 
 class Receipt(Base):
@@ -224,6 +237,7 @@ class Store:
             database = make_url(url).database
             if database and database != ":memory:" and not database.startswith("file:"):
                 self.writers = WriterQueue(database + ".lock", max(connect_timeout, 5))
+                _private_database(database)
         else:
             parsed = make_url(url)
             options = f"{parsed.query.get('options', '')} -c statement_timeout={statement_timeout_ms}"
@@ -378,6 +392,13 @@ class WriterQueue:
                 return fd
             outcome.append(False)
         return None
+
+
+def _private_database(path: str) -> None:
+    """A new SQLite file (and so its -wal and -shm files, which SQLite creates alike) is
+    readable by this user only. A missing folder is left for the connection to report."""
+    if os.path.isdir(os.path.dirname(path) or "."):
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
 
 
 def _sqlite_connect(dbapi_connection, _record):

@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 
 from .engine import VOICE, Input, Turn
+from .forms import duration
 from .security import twilio_signed
 from .sms import twiml
 
@@ -88,15 +89,21 @@ def render(turn: Turn) -> VoiceResponse:
         speak(response, turn)
         response.hangup()
     elif turn.action == "rep_menu":
-        gather = response.gather(input="dtmf", num_digits=1, action=url_for("voice.rep_take"),
+        gather = response.gather(input="dtmf", num_digits=1, action=url_for("voice.rep_take", s=step),
                                  method="POST", timeout=config["GATHER_TIMEOUT"])
         speak(gather, turn)
         response.hangup()
     elif turn.action == "take_queue":
         response.dial(action=url_for("voice.rep_after"), method="POST").queue(QUEUE)
+    elif turn.action == "passcode":
+        gather = response.gather(input="dtmf", num_digits=8, finish_on_key="#", method="POST",
+                                 action=url_for("voice.rep_passcode", tries=turn.state["tries"]),
+                                 timeout=config["GATHER_TIMEOUT"] + 4)
+        speaker.say(gather, turn.say)
+        response.hangup()
     elif turn.action == "pin":
         gather = response.gather(input="dtmf", num_digits=6, finish_on_key="#", method="POST",
-                                 action=url_for("voice.rep_pin", tries=turn.state["tries"]),
+                                 action=url_for("voice.rep_pin", s=step, tries=turn.state["tries"]),
                                  timeout=config["GATHER_TIMEOUT"] + 4)
         speak(gather, turn)
         response.hangup()
@@ -148,7 +155,8 @@ def step_of_url() -> int | None:
 def answer(inp: Input):
     sid = call_sid()
     if sid:
-        turn = helpline().call(sid, request.form.get("From", ""), inp, step_of_url())
+        turn = helpline().call(sid, request.form.get("From", ""), inp, step_of_url(),
+                               verstat=request.form.get("StirVerstat", ""))
     else:
         turn = helpline().engine.handle(None, inp, VOICE)
     return twiml(render(turn))
@@ -196,7 +204,8 @@ def whisper_answer():
     rep_id = request.args.get("rep", type=int)
     parent = request.args.get("call", "") or request.form.get("ParentCallSid", "")
     response = VoiceResponse()
-    if rep_id is None or not helpline().whisper_answer(rep_id, parent, request.form.get("Digits", "")):
+    if rep_id is None or not helpline().whisper_answer(rep_id, parent, request.form.get("Digits", ""),
+                                                       call_sid()):
         response.hangup()
     return twiml(response)
 
@@ -232,12 +241,20 @@ def queue_left():
 @bp.post("/voice/recorded")
 @twilio_signed
 def recorded():
-    duration = request.form.get("RecordingDuration", "0")
     turn = helpline().voicemail(call_sid(), request.form.get("From", ""),
                                 request.form.get("RecordingUrl", ""),
                                 request.form.get("RecordingSid", ""),
-                                int(duration) if duration.isdigit() else 0, step_of_url())
+                                duration(request.form.get("RecordingDuration", "0")), step_of_url())
     return twiml(render(turn))
+
+
+@bp.post("/voice/rep/passcode")
+@twilio_signed
+def rep_passcode():
+    """A representative calling in proves it is them before anything else."""
+    tries = request.args.get("tries", default=0, type=int)
+    return twiml(render(helpline().rep_passcode(request.form.get("From", ""), call_sid(),
+                                                request.form.get("Digits", ""), tries)))
 
 
 @bp.post("/voice/rep/take")
@@ -245,7 +262,7 @@ def recorded():
 def rep_take():
     """A representative who called in chose: 1 the next caller in line, 2 return a call."""
     return twiml(render(helpline().rep_choice(request.form.get("From", ""), call_sid(),
-                                              request.form.get("Digits", "").strip())))
+                                              request.form.get("Digits", "").strip(), step_of_url())))
 
 
 @bp.post("/voice/rep/pin")
@@ -253,15 +270,16 @@ def rep_take():
 def rep_pin():
     tries = request.args.get("tries", default=0, type=int)
     return twiml(render(helpline().dialback(request.form.get("From", ""), call_sid(),
-                                            request.form.get("Digits", ""), tries)))
+                                            request.form.get("Digits", ""), tries, step_of_url())))
 
 
 @bp.post("/voice/rep/dialback-done")
 @twilio_signed
 def dialback_done():
     callback_id = request.args.get("cb", type=int)
+    """Closes the callback this call is dialling (by the CallSid that ran the Dial verb)."""
     return twiml(render(helpline().dialback_ended(callback_id, request.form.get("DialCallStatus", ""),
-                                                  request.form.get("From", ""))))
+                                                  call_sid())))
 
 
 @bp.post("/voice/dialback/announce")

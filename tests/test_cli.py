@@ -47,9 +47,17 @@ def test_reps_add_list_on_off_remove(app):
     assert "no representative" in run(app, "reps", "remove", "+15555550901").output
 
 
-def test_reps_add_refuses_a_number_that_is_not_e164(app):
-    result = run(app, "reps", "add", "555-0101")
-    assert result.exit_code != 0 and "E.164" in result.output
+def test_reps_add_refuses_what_cannot_be_a_phone_number(app):
+    for typed in ("555-0101", "+1555\n", "call me", "+1 555 123 4567 999"):
+        result = run(app, "reps", "add", typed)
+        assert result.exit_code != 0 and "is not a phone number" in result.output, typed
+
+
+def test_reps_add_reads_a_typed_number_in_the_helplines_region(app, twilio):
+    assert "added" in run(app, "reps", "add", "(555) 123-4567").output
+    assert "already on the roster" in run(app, "reps", "add", "+1 555 123 4567").output
+    assert "You're on duty" in twilio.text("ON", "+15551234567")
+    assert "on duty" in run(app, "reps", "on", "555.123.4567").output
 
 
 def test_a_representative_added_by_command_is_recognised_by_text(app, twilio):

@@ -14,6 +14,7 @@ from .conftest import CALLER, TEXTER, Twilio, twiml
 
 REP_A, REP_B = "+15555550901", "+15555550902"
 HELPLINE = "+15555550100"
+RECORDINGS = "https://api.twilio.com/2010-04-01/Accounts/AC" + "1" * 32 + "/Recordings/"
 
 
 @pytest.fixture
@@ -328,14 +329,14 @@ def test_voicemail_is_recorded_stored_and_confirmed(app, twilio):
     record = root.find("Record")
     assert record.get("maxLength") == "120" and record.get("action").startswith("/voice/recorded?s=")
     assert "after the tone" in root.find("Say").text
-    root = call(twilio, "/voice/recorded", RecordingUrl="https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1",
-                RecordingSid="RE1", RecordingDuration="42")
+    root = call(twilio, "/voice/recorded", RecordingUrl=RECORDINGS + "RE" + "1" * 32,
+                RecordingSid="RE" + "1" * 32, RecordingDuration="42")
     spoken = " ".join(s.text for s in root.iter("Say"))
     assert "Your message is saved" in spoken and "9 8 8" in spoken and "1 8 0 0" in spoken
     assert root.find("Gather") is not None
     with app.extensions["helpline"].store.transaction() as db:
         vm = db.execute(select(Voicemail)).scalar_one()
-    assert vm.duration == 42 and vm.recording_url.endswith("/RE1") and vm.lang == "en"
+    assert vm.duration == 42 and vm.recording_url.endswith("/RE" + "1" * 32) and vm.lang == "en"
     assert vm.caller_hash and CALLER not in vm.caller_hash
 
 
@@ -343,7 +344,8 @@ def test_empty_recording_asks_again(app, twilio):
     to_person(twilio)
     call(twilio, "/voice/dial-status", DialCallStatus="busy")
     call(twilio, "/voice/step", Digits="1")
-    root = call(twilio, "/voice/recorded", RecordingUrl="https://x/RE2", RecordingDuration="0")
+    root = call(twilio, "/voice/recorded", RecordingUrl=RECORDINGS + "RE" + "2" * 32,
+                RecordingDuration="0")
     assert root.find("Record") is not None
     with app.extensions["helpline"].store.transaction() as db:
         assert db.execute(select(Voicemail)).first() is None
@@ -413,11 +415,23 @@ def test_hold_music_is_configurable(make_app):
     assert wait.find("Gather/Play").text == "https://example.org/calm.mp3"
 
 
+PASSCODE = "20261128"
+
+
+def rep_calls_in(app, twilio, sid, rep):
+    """A representative calls the helpline and enters their passcode: the menu."""
+    result = app.test_cli_runner().invoke(args=["reps", "passcode", rep], input=f"{PASSCODE}\n" * 2)
+    assert result.exit_code == 0, result.output
+    root = twiml(twilio.post("/voice", {"CallSid": sid, "From": rep}))
+    return twiml(twilio.post(root.find("Gather").get("action"),
+                             {"CallSid": sid, "From": rep, "Digits": PASSCODE}))
+
+
 def test_representative_calling_in_hears_the_queue_and_takes_the_next(app, twilio):
     make_everyone_busy(app)
     to_person(twilio)
     rep_sid = "CA" + "e" * 32
-    root = twiml(twilio.post("/voice", {"CallSid": rep_sid, "From": REP_A}))
+    root = rep_calls_in(app, twilio, rep_sid, REP_A)
     assert "Callers waiting: 1" in root.find("Gather/Say").text
     root = twiml(twilio.post(root.find("Gather").get("action"),
                              {"CallSid": rep_sid, "From": REP_A, "Digits": "1"}))
@@ -428,8 +442,8 @@ def test_representative_calling_in_hears_the_queue_and_takes_the_next(app, twili
     assert "No callers are waiting" in after.find("Gather/Say").text
 
 
-def test_representative_calling_with_nobody_waiting(twilio):
-    root = twiml(twilio.post("/voice", {"CallSid": "CAz", "From": REP_B}))
+def test_representative_calling_with_nobody_waiting(app, twilio):
+    root = rep_calls_in(app, twilio, "CAz", REP_B)
     spoken = " ".join(s.text for s in root.iter("Say"))
     assert "No callers are waiting" in spoken and "press 2" in spoken
     root = twiml(twilio.post("/voice/rep/take", {"CallSid": "CAz", "From": REP_B, "Digits": "1"}))
@@ -440,7 +454,7 @@ def test_caller_hanging_up_in_the_queue_leaves_it(app, twilio):
     make_everyone_busy(app)
     to_person(twilio)
     assert list(call(twilio, "/voice/queue/left", QueueResult="hangup")) == []
-    rep_root = twiml(twilio.post("/voice", {"CallSid": "CAz", "From": REP_B}))
+    rep_root = rep_calls_in(app, twilio, "CAz", REP_B)
     assert "No callers are waiting" in rep_root.find("Gather/Say").text
 
 

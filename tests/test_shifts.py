@@ -16,6 +16,7 @@ from .twilio_standin import TwilioStandIn
 REP_A, REP_B, COORDINATOR = "+15555550901", "+15555550902", "+15555550999"
 HELPLINE = "+15555550100"
 ACCOUNT = "AC" + "1" * 32
+RECORDINGS = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Recordings/"
 # 2026-11-30 is a Monday. New York is UTC-5 in winter.
 MON_0900_NY = datetime(2026, 11, 30, 14, 0)
 
@@ -155,8 +156,9 @@ def leave_voicemail(twilio, sid="CA" + "v" * 32, caller=CALLER, seconds="31"):
     twilio.post("/voice/step", {"CallSid": sid, "From": caller, "Digits": "0"})
     twilio.post("/voice/step", {"CallSid": sid, "From": caller, "Digits": "1"})
     return twiml(twilio.post("/voice/recorded", {"CallSid": sid, "From": caller,
-                                                 "RecordingUrl": "https://api.twilio.com/RE5",
-                                                 "RecordingSid": "RE5", "RecordingDuration": seconds}))
+                                                 "RecordingUrl": RECORDINGS + "RE" + "5" * 32,
+                                                 "RecordingSid": "RE" + "5" * 32,
+                                                 "RecordingDuration": seconds}))
 
 
 def test_voicemail_alert_goes_to_everyone_on_duty_with_a_pin_and_no_number(app, standin):
@@ -199,8 +201,23 @@ def pin_from(standin) -> str:
     return re.search(r"PIN (\d{6})", body)[1]
 
 
+PASSCODE = "246813"
+
+
+@pytest.fixture(autouse=True)
+def passcodes(app):
+    for number in (REP_A, REP_B):
+        result = app.test_cli_runner().invoke(args=["reps", "passcode", number],
+                                               input=f"{PASSCODE}\n" * 2)
+        assert result.exit_code == 0, result.output
+
+
+SECOND = "CA" + "s" * 32  # a representative's next call
+
+
 def rep_call(twilio, sid="CA" + "r" * 32, rep=REP_A):
-    twiml(twilio.post("/voice", {"CallSid": sid, "From": rep}))
+    root = twiml(twilio.post("/voice", {"CallSid": sid, "From": rep}))
+    twilio.post(root.find("Gather").get("action"), {"CallSid": sid, "From": rep, "Digits": PASSCODE})
     return twiml(twilio.post("/voice/rep/take", {"CallSid": sid, "From": rep, "Digits": "2"}))
 
 
@@ -230,7 +247,7 @@ def test_dialback_with_the_right_pin_bridges_without_showing_numbers(app, standi
         callback = db.execute(select(Callback)).scalar_one()
         assert callback.done_at and callback.number_encrypted is None and callback.pin_hash is None
         assert db.execute(select(Voicemail.done_at)).scalar_one() is not None
-    again = enter_pin(twilio, rep_call(twilio), pin)  # a PIN works once
+    again = enter_pin(twilio, rep_call(twilio, SECOND), pin, SECOND)  # a PIN works once
     assert root.find("Dial") is not None and again.find("Dial") is None
 
 
@@ -242,7 +259,7 @@ def test_a_dialback_that_does_not_connect_keeps_the_pin(app, standin):
     failed = twiml(twilio.post(root.find("Dial").get("action"),
                                {"CallSid": "CA" + "r" * 32, "From": REP_A, "DialCallStatus": "no-answer"}))
     assert "didn't connect" in " ".join(s.text for s in failed.iter("Say"))
-    assert enter_pin(twilio, rep_call(twilio), pin).find("Dial") is not None
+    assert enter_pin(twilio, rep_call(twilio, SECOND), pin, SECOND).find("Dial") is not None
 
 
 def test_three_wrong_pins_end_the_call(app, standin):

@@ -99,7 +99,7 @@ def test_a_texter_and_a_representative_share_a_database(app, tmp_path):
     rep = simulate(app, "sms", "--from", REP, "--representative", REP, "--database", database,
                    script="NEXT\nHello, I'm here.\n")
     assert "> NEXT\nYou're chatting with #" in rep
-    assert "to +15555550142:\nHello, I'm here.\n" in rep
+    assert "to +12025550142:\nHello, I'm here.\n" in rep
 
 
 def test_one_script_plays_a_waiting_texter_the_representative_and_after_the_chat(app):
@@ -110,7 +110,7 @@ def test_one_script_plays_a_waiting_texter_the_representative_and_after_the_chat
     assert "> I don't know what to do\n[no reply]" in out
     assert (f"to {REP}:\n#" in out and ": my brother has been using\n" in out
             and ": I don't know what to do\n" in out)
-    assert f"> {REP}: I'm here.\nto +15555550142:\nI'm here.\n" in out
+    assert f"> {REP}: I'm here.\nto +12025550142:\nI'm here.\n" in out
     assert "> thanks, bye\nYou're welcome." in out
     assert out.count("wants a person") == 1
     assert "Sorry" not in out
@@ -120,7 +120,7 @@ def test_one_script_plays_a_waiting_texter_the_representative_and_after_the_chat
 
 def test_voice_in_english_keys_speech_and_silence(app):
     out = simulate(app, "voice", script="9\n3\n\nsay: medication\n#\n")
-    assert out.startswith("(call from +15555550142 connected)\n[voice Polly.Joanna, en-US]\n"
+    assert out.startswith("(call from +12025550142 connected)\n[voice Polly.Joanna, en-US]\n"
                           "Say: Welcome to the heroin and opioid helpline.")
     assert "Gather: waits 6 s for 1 key or speech (en-US)" in out
     assert "[voice Polly.Lupe, es-US]\nSay: Para español, oprima 8.\n[voice Polly.Joanna, en-US]\n" in out
@@ -203,3 +203,16 @@ def test_an_unknown_language_is_refused(app):
     result = app.test_cli_runner().invoke(args=["simulate", "sms", "--lang", "fr"], input="hi\n")
     assert result.exit_code != 0
     assert "no language 'fr': there are en, es" in result.output
+
+
+def test_a_representative_types_their_passcode_as_one_answer(app, tmp_path):
+    database = f"sqlite:///{tmp_path}/reps.sqlite3"
+    simulate(app, "sms", "--representative", REP, "--database", database, script="hi\n")
+    other = create_app(settings(tmp_path, DATABASE_URL=database))
+    result = other.test_cli_runner().invoke(args=["reps", "passcode", REP], input="24681357\n" * 2)
+    assert result.exit_code == 0, result.output
+    other.extensions["helpline"].store.engine.dispose()
+    out = simulate(app, "voice", "--from", REP, "--representative", REP, "--database", database,
+                   script="24681357#\n2\n")
+    assert "waits 10 s for 8 keys" in out and "(presses" not in out
+    assert "No callers are waiting" in out and "Enter the 6 digit PIN" in out

@@ -2,16 +2,22 @@
 what each page shows and does (and, as much, what it must not show)."""
 from __future__ import annotations
 
+import hashlib
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, text, update
 from werkzeug.security import check_password_hash
 
+from helpline.staff import auth
 from helpline.staff.models import AuditLog, LoginAttempt, StaffUser
 from helpline.store import (Callback, Chat, Conversation, Event, Representative, Shift, Voicemail,
                             utcnow)
+
+from .conftest import Twilio
 
 REP_A, REP_B = "+15555550901", "+15555550942"
 EMAIL, PASSWORD = "sam@example.org", "a long enough passphrase"
@@ -156,25 +162,109 @@ def test_forms_without_the_csrf_token_are_refused(app, console):
 
 
 def test_sign_in_is_limited_per_email_across_processes(app, make_app):
-    """Five failures from anywhere lock the email for 15 minutes, even for the right password
-    and even in another process (a second app on the same database)."""
-    for i in range(5):
+    """Failures from anywhere limit the email for an hour for a browser that never signed in
+    to it, even for the right password and in another process (a second app on the same
+    database)."""
+    for i in range(auth.LIMIT):
         assert Console(app, ip=f"192.0.2.{i}").login(password="wrong passphrase").status_code == 401
     elsewhere = make_app()
     limited = Console(elsewhere, ip="198.51.100.1").login()
     assert limited.status_code == 429
     assert "Too many failed sign-ins" in limited.get_data(as_text=True)
     with db(app) as session:
-        session.execute(update(LoginAttempt).values(at=utcnow() - timedelta(minutes=16)))
+        session.execute(update(LoginAttempt).values(at=utcnow() - timedelta(minutes=61)))
     assert Console(elsewhere, ip="198.51.100.1").login().status_code == 302
 
 
 def test_sign_in_is_limited_per_address(app):
     client = Console(app, ip="203.0.113.5")
-    for i in range(5):
+    for i in range(auth.LIMIT):
         assert client.login(f"guess{i}@example.org", "wrong passphrase").status_code == 401
     assert client.login().status_code == 429
     assert Console(app, ip="203.0.113.6").login().status_code == 302
+
+
+def test_a_colleagues_sign_in_does_not_clear_my_failures(app):
+    add_account(app, "colleague@example.org")
+    office = Console(app, ip="203.0.113.9")
+    for _ in range(auth.PAIR_FREE):
+        assert office.login(EMAIL, "wrong passphrase").status_code == 401
+    assert office.login("colleague@example.org").status_code == 302
+    assert Console(app, ip="203.0.113.9").login(EMAIL, "wrong passphrase").status_code == 429
+
+
+def test_a_guesser_elsewhere_does_not_lock_the_owner_out(app):
+    for _ in range(auth.PAIR_FREE + 3):
+        Console(app, ip="198.51.100.66").login(password="wrong passphrase")
+    assert Console(app, ip="192.0.2.10").login().status_code == 302
+
+
+def test_a_browser_that_signed_in_before_passes_the_per_email_limit(app):
+    owner = Console(app)
+    assert owner.login().status_code == 302
+    owner.post("/staff/logout", page="/staff")
+    for i in range(auth.LIMIT):
+        Console(app, ip=f"198.51.100.{i}").login(password="wrong passphrase")
+    assert Console(app, ip="192.0.2.99").login().status_code == 429  # a new browser
+    assert owner.login().status_code == 302
+
+
+def age_failures(app, delta):
+    """The clock moves on: every failure recorded is older by ``delta``."""
+    with db(app) as session:
+        for attempt in session.execute(select(LoginAttempt)).scalars():
+            attempt.at -= delta
+
+
+def test_failures_from_one_address_back_off_longer_each_time(app):
+    guesser = Console(app, ip="198.51.100.7")
+    for _ in range(auth.PAIR_FREE):
+        assert guesser.login(password="wrong passphrase").status_code == 401
+    assert guesser.login().status_code == 429
+    waits = []
+    for _ in range(3):
+        age_failures(app, timedelta(seconds=59))
+        blocked = guesser.login(password="wrong passphrase").status_code == 429
+        minutes = 0
+        while blocked:
+            age_failures(app, timedelta(minutes=1))
+            minutes += 1
+            blocked = guesser.login(password="wrong passphrase").status_code == 429
+        waits.append(minutes)
+    assert waits == [1, 2, 4]  # minutes after the latest failure
+
+
+def test_parallel_guesses_are_counted_one_by_one(app):
+    """Every guess that gets a password check has counted itself first."""
+    barrier = threading.Barrier(16)
+    tokens = []
+    for _ in range(16):
+        console = Console(app, ip="198.51.100.20")
+        tokens.append((console, token_from(console.get("/staff/login"))))
+
+    def guess(console, token):
+        barrier.wait()
+        return console.client.post("/staff/login", environ_base={"REMOTE_ADDR": console.ip}, data={
+            "csrf_token": token, "email": EMAIL, "password": "wrong passphrase"}).status_code
+
+    with ThreadPoolExecutor(16) as pool:
+        codes = list(pool.map(lambda pair: guess(*pair), tokens))
+    assert sorted(codes) == [401] * auth.PAIR_FREE + [429] * (16 - auth.PAIR_FREE)
+
+
+def test_the_password_is_checked_outside_the_write_transaction(app, monkeypatch):
+    """While scrypt runs, a webhook can still write."""
+    real = auth.password_matches
+    wrote = []
+
+    def check_while_writing(password_hash, password):
+        with ThreadPoolExecutor(1) as pool:
+            wrote.append(pool.submit(Twilio(app.test_client()).text, "hi").result(timeout=4))
+        return real(password_hash, password)
+
+    monkeypatch.setattr(auth, "password_matches", check_while_writing)
+    assert Console(app).login().status_code == 302
+    assert wrote and app.extensions["helpline"].down_until == 0  # answered from the database
 
 
 def test_sign_out_ends_the_session_even_for_a_copied_cookie(app, console):
@@ -242,9 +332,14 @@ def test_duty_toggle_changes_the_representative_and_is_audited(app, console):
 
 # -- voicemails and callbacks --------------------------------------------------------------------
 
-def add_voicemail(app, sid, minutes_ago, lang="en"):
+def recording_of(call_sid: str) -> str:
+    sid = hashlib.md5(call_sid.encode()).hexdigest()  # 32 hex digits, as Twilio's are
+    return f"https://api.twilio.com/2010-04-01/Accounts/AC{'1' * 32}/Recordings/RE{sid}"
+
+
+def add_voicemail(app, sid, minutes_ago, lang="en", url=None):
     with db(app) as session:
-        vm = Voicemail(call_sid=sid, recording_url=f"https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE{sid}",
+        vm = Voicemail(call_sid=sid, recording_url=url or recording_of(sid),
                        duration=42, lang=lang, created_at=utcnow() - timedelta(minutes=minutes_ago))
         session.add(vm)
         session.flush()
@@ -258,13 +353,36 @@ def test_voicemails_newest_first_with_a_player_and_done(app, console):
     assert f'<audio controls preload="none" src="/staff/voicemails/{new}/audio"' in page
     audio = console.get(f"/staff/voicemails/{new}/audio")
     assert audio.status_code == 302
-    assert audio.headers["Location"] == "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RECAnew.mp3"
+    assert audio.headers["Location"] == recording_of("CAnew") + ".mp3"
     assert console.post(f"/staff/voicemails/{new}/done", page="/staff/voicemails").status_code == 302
+    assert console.get(f"/staff/voicemails/{new}/audio").status_code == 404  # done: no longer played
     page = console.get("/staff/voicemails").get_data(as_text=True)
     assert f"/staff/voicemails/{new}/audio" not in page and f"/staff/voicemails/{old}/audio" in page
     with db(app) as session:
         assert session.get(Voicemail, new).done_at is not None
     assert audit_actions(app)[-1] == f"done voicemail {new}"
+
+
+@pytest.mark.parametrize("url", [
+    "https://evil.example/2010-04-01/Accounts/AC" + "1" * 32 + "/Recordings/RE" + "1" * 32,
+    "https://api.twilio.com.evil.example/x",
+    "https://api.twilio.com/2010-04-01/Accounts/AC" + "1" * 32 + "/Recordings/RE" + "1" * 32 + "/../../x",
+])
+def test_voicemail_audio_follows_only_twilios_recordings(app, console, url):
+    vm = add_voicemail(app, "CAodd", 5, url=url)
+    assert console.get(f"/staff/voicemails/{vm}/audio").status_code == 404
+
+
+def test_a_voicemail_from_another_account_is_refused_at_the_edge(make_app):
+    app = make_app(TWILIO_ACCOUNT_SID="AC" + "2" * 32)
+    twilio = Twilio(app.test_client())
+    other = recording_of("CAx")  # account AC111...
+    response = twilio.post("/voice/recorded", {"CallSid": "CA" + "1" * 32, "RecordingUrl": other,
+                                               "RecordingDuration": "12"})
+    assert response.status_code == 400
+    odd = twilio.post("/voice/recorded", {"CallSid": "CA" + "1" * 32, "RecordingDuration": "12",
+                                          "RecordingUrl": "https://evil.example/RE" + "1" * 32})
+    assert odd.status_code == 400
 
 
 def add_callback(app):

@@ -1,25 +1,36 @@
 """Staff accounts: passwords, sessions, the sign-in limit and the audit log.
 
 Passwords are hashed with werkzeug's ``generate_password_hash``. A session is Flask's signed
-cookie holding the account id, its ``session_token`` and the sign-in time; every request
+cookie holding the account id, a session token and the sign-in time; every request
 checks all three against the database, so sign-out and ``staff remove`` take effect at once
-and no session lives longer than ``SESSION_HOURS`` even while the page keeps polling.
+and no session lives longer than ``SESSION_HOURS`` even while the page keeps polling. The
+database keeps only a hash of the token (a copy of it cannot make a cookie), so each
+sign-in makes a new one: signing in ends the account's sessions elsewhere.
 """
 from __future__ import annotations
 
 import functools
+import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .models import AuditLog, LoginAttempt, StaffUser
 
-MAX_FAILURES = 5
-FAILURE_WINDOW = timedelta(minutes=15)
+# Sign-in limits. An email from one address may fail PAIR_FREE times, then waits twice as
+# long after each further failure (up to PAIR_MAX_WAIT). An email (from anywhere) or an
+# address (for any email) failing LIMIT times in LIMIT_WINDOW is refused to browsers that
+# have not signed in to that account before, so a guesser cannot lock its owner out.
+PAIR_FREE = 5
+PAIR_FIRST_WAIT = timedelta(minutes=1)
+PAIR_MAX_WAIT = timedelta(hours=1)
+LIMIT = 20
+LIMIT_WINDOW = timedelta(hours=1)
 FAILURE_KEEP = timedelta(days=1)
+LOCK_ID = 7_240_119  # PostgreSQL advisory lock: sign-in attempts are counted one at a time
 SESSION_HOURS = 12
 MIN_PASSWORD = 12
 
@@ -52,7 +63,8 @@ def add_user(db: Session, email: str, password: str, now: datetime) -> StaffUser
         user = StaffUser(email=email, created_at=now)
         db.add(user)
     user.password_hash = generate_password_hash(password)
-    user.active, user.session_token = True, secrets.token_hex(16)
+    user.active = True
+    end_sessions(user)
     db.flush()
     return user
 
@@ -60,7 +72,8 @@ def add_user(db: Session, email: str, password: str, now: datetime) -> StaffUser
 def disable_user(db: Session, email: str) -> StaffUser | None:
     user = db.execute(select(StaffUser).where(StaffUser.email == normal_email(email))).scalar_one_or_none()
     if user is not None:
-        user.active, user.session_token = False, secrets.token_hex(16)
+        user.active = False
+        end_sessions(user)
     return user
 
 
@@ -69,33 +82,48 @@ def _dummy_hash() -> str:
     return generate_password_hash(secrets.token_hex(8))
 
 
-def authenticate(db: Session, email: str, password: str) -> StaffUser | None:
-    """The active account with this email and password. An unknown email costs the same
-    hashing time as a known one, so timing does not tell which emails have accounts."""
+def password_hash_of(db: Session, email: str) -> tuple[int | None, str]:
+    """The active account's id and password hash, or (None, a dummy hash): checking either
+    costs the same time, so timing does not tell which emails have accounts."""
     user = db.execute(select(StaffUser).where(StaffUser.email == email)).scalar_one_or_none()
-    known = user is not None and user.active
-    ok = check_password_hash(user.password_hash if known else _dummy_hash(), password)
-    return user if ok and known else None
+    if user is None or not user.active:
+        return None, _dummy_hash()
+    return user.id, user.password_hash
 
 
-def too_many_failures(db: Session, email: str, ip: str, now: datetime) -> bool:
-    """MAX_FAILURES failed sign-ins for this email, or from this address, in the window."""
-    since = now - FAILURE_WINDOW
-    for column, value in ((LoginAttempt.email, email), (LoginAttempt.ip, ip)):
-        count = db.execute(select(func.count()).select_from(LoginAttempt)
-                           .where(column == value, LoginAttempt.at > since)).scalar_one()
-        if count >= MAX_FAILURES:
-            return True
-    return False
+def password_matches(password_hash: str, password: str) -> bool:
+    """The slow part (scrypt), run outside any transaction so no webhook waits behind it."""
+    return check_password_hash(password_hash, password)
 
 
-def record_failure(db: Session, email: str, ip: str, now: datetime) -> None:
+def begin_attempt(db: Session, email: str, ip: str, known_browser: bool, now: datetime) -> bool:
+    """Count this attempt as a failure now (it is cleared if the password is right), unless
+    a limit refuses it: False then. Counting and recording happen under one lock, so parallel
+    guesses cannot all pass the same count."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": LOCK_ID})
     db.execute(delete(LoginAttempt).where(LoginAttempt.at < now - FAILURE_KEEP))
+    pair = list(db.execute(select(LoginAttempt.at).where(
+        LoginAttempt.email == email, LoginAttempt.ip == ip).order_by(LoginAttempt.at.desc())).scalars())
+    if len(pair) >= PAIR_FREE:
+        wait = min(PAIR_FIRST_WAIT * 2 ** (len(pair) - PAIR_FREE), PAIR_MAX_WAIT)
+        if now < pair[0] + wait:
+            return False
+    if not known_browser:
+        since = now - LIMIT_WINDOW
+        for column, value in ((LoginAttempt.email, email), (LoginAttempt.ip, ip)):
+            count = db.execute(select(func.count()).select_from(LoginAttempt)
+                               .where(column == value, LoginAttempt.at > since)).scalar_one()
+            if count >= LIMIT:
+                return False
     db.add(LoginAttempt(at=now, email=email[:254], ip=ip[:45]))
+    return True
 
 
-def clear_failures(db: Session, email: str, ip: str) -> None:
-    db.execute(delete(LoginAttempt).where(or_(LoginAttempt.email == email, LoginAttempt.ip == ip)))
+def clear_failures(db: Session, email: str) -> None:
+    """A right password forgets this email's failures only: never a colleague's tried from
+    the same address."""
+    db.execute(delete(LoginAttempt).where(LoginAttempt.email == email))
 
 
 def session_user(db: Session, data, now: datetime) -> StaffUser | None:
@@ -108,7 +136,8 @@ def session_user(db: Session, data, now: datetime) -> StaffUser | None:
     if now - since > timedelta(hours=SESSION_HOURS):
         return None
     user = db.get(StaffUser, user_id)
-    if user is None or not user.active or not secrets.compare_digest(user.session_token, token):
+    if user is None or not user.active or not secrets.compare_digest(user.session_token,
+                                                                       _token_hash(token)):
         return None
     return user
 
@@ -116,11 +145,18 @@ def session_user(db: Session, data, now: datetime) -> StaffUser | None:
 def start_session(session, user: StaffUser, now: datetime) -> None:
     session.clear()  # nothing from before sign-in carries over (session fixation)
     session.permanent = True
-    session.update(staff=user.id, token=user.session_token, since=now.isoformat())
+    token = secrets.token_hex(32)
+    user.session_token = _token_hash(token)
+    session.update(staff=user.id, token=token, since=now.isoformat())
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def end_sessions(user: StaffUser) -> None:
-    user.session_token = secrets.token_hex(16)
+    """A token nobody holds: every cookie of this account stops working."""
+    user.session_token = _token_hash(secrets.token_hex(32))
 
 
 def audit(db: Session, user: StaffUser | None, action: str, now: datetime) -> None:

@@ -14,8 +14,9 @@ from ..store import Base
 
 
 class StaffUser(Base):
-    """A person who may sign in to the console. ``session_token`` is copied into the signed
-    session cookie; changing it (sign-out, ``staff remove``) ends every session at once."""
+    """A person who may sign in to the console. ``session_token`` is the SHA-256 of the token
+    in the signed session cookie; changing it (sign-in, sign-out, ``staff remove``) ends
+    every other session at once."""
 
     __tablename__ = "staff_users"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
