@@ -8,7 +8,9 @@ A flow names nodes and the content keys they show; it never holds wording. Node 
 - ``person``: where "talk to a person" leads.
 - ``language``: the call's first prompt, offering ``choices`` of language by digit or word.
 
-Any node may set ``silence``: where a voice caller who says nothing goes, without a miss.
+Any node may set ``silence``: where a voice caller who says nothing goes, without a miss;
+and ``miss``: what is said instead of "didn't get that" when an answer picks nothing (after
+a crisis answer, the next steps), the node's choices following as after any miss.
 """
 from __future__ import annotations
 
@@ -22,9 +24,9 @@ CHANNELS = ("sms", "voice")
 from .content import Content, ContentError
 
 NODE_TYPES = {"menu", "series", "person", "language"}
-ACTIONS = {"connect", "record", "callback", "hangup"}
-ENGINE_TEXTS = {"welcome", "option", "didnt_get", "offer_person", "series_more", "series_last",
-                "stop", "start", "help"}
+ACTIONS = {"connect", "record", "callback", "hangup", "lifeline"}
+ENGINE_TEXTS = {"welcome", "option", "didnt_get", "lifeline", "offer_person", "series_more",
+                "series_last", "stop", "start", "help"}
 CARRIER_KEYWORDS = {"stop", "start", "help"}
 COMMANDS = {"person", "menu", "back", "repeat", "next", "sources"}
 
@@ -55,9 +57,10 @@ class Node:
     action: str | None = None
     needs: str | None = None
     otherwise: str | None = None
+    miss: str | None = None
 
     def text_keys(self) -> list[str]:
-        keys = [k for k in (self.text, self.footer) if k]
+        keys = [k for k in (self.text, self.footer, self.miss) if k]
         return keys + [o.label for o in self.options] + list(self.pieces)
 
     def targets(self) -> list[str]:
@@ -78,6 +81,7 @@ class CrisisKind:
     name: str
     words: str
     text: str
+    then: str | None = None   # where this kind alone leads; else the flow's crisis.then
 
 
 @dataclass
@@ -110,6 +114,9 @@ class Flow:
             self._need_node(f"{where}: start.{channel}", self.start.get(channel))
         self._need_node(f"{where}: home", self.home)
         self._need_node(f"{where}: crisis.then", self.crisis_then)
+        for kind in self.crisis:
+            if kind.then:
+                self._need_node(f"{where}: crisis.kinds.{kind.name}.then", kind.then)
         for node in self.nodes.values():
             for target in node.targets():
                 self._need_node(f"{where}: nodes.{node.id}", target)
@@ -169,7 +176,7 @@ def _parse(file: str, raw: dict) -> Flow:
         if kind not in NODE_TYPES:
             raise FlowError(f"{file}: {where}: type '{kind}' is not one of {sorted(NODE_TYPES)}")
         unknown = set(spec) - {"type", "text", "footer", "options", "pieces", "then", "silence",
-                               "choices", "action", "needs", "otherwise"}
+                               "choices", "action", "needs", "otherwise", "miss"}
         if unknown:
             raise FlowError(f"{file}: {where}: unknown field(s) {sorted(unknown)}")
         options = tuple(
@@ -196,7 +203,7 @@ def _parse(file: str, raw: dict) -> Flow:
             id=str(node_id), type=kind, text=spec.get("text"), footer=spec.get("footer"),
             options=options, pieces=tuple(spec.get("pieces") or ()), then=spec.get("then"),
             silence=spec.get("silence"), choices=choices, action=action,
-            needs=spec.get("needs"), otherwise=spec.get("otherwise"))
+            needs=spec.get("needs"), otherwise=spec.get("otherwise"), miss=spec.get("miss"))
 
     commands = {}
     for name, spec in (raw.get("commands") or {}).items():
@@ -208,7 +215,8 @@ def _parse(file: str, raw: dict) -> Flow:
 
     crisis_raw = need(raw, "crisis", "top level")
     crisis = tuple(
-        CrisisKind(str(name), need(spec, "words", f"crisis.{name}"), need(spec, "text", f"crisis.{name}"))
+        CrisisKind(str(name), need(spec, "words", f"crisis.{name}"), need(spec, "text", f"crisis.{name}"),
+                   spec.get("then"))
         for name, spec in (need(crisis_raw, "kinds", "crisis") or {}).items())
     start = need(raw, "start", "top level")
     if not isinstance(start, dict):

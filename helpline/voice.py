@@ -16,6 +16,7 @@ from .sms import twiml
 bp = Blueprint("voice", __name__)
 QUEUE = "helpline"
 VOICEMAIL_SECONDS = 120
+LIFELINE_RING_SECONDS = 60   # the Lifeline answers with its own menu; give it time
 
 
 def helpline():
@@ -76,6 +77,10 @@ def render(turn: Turn) -> VoiceResponse:
         response.record(action=url_for("voice.recorded", s=step), method="POST",
                         max_length=VOICEMAIL_SECONDS, finish_on_key="#", play_beep=True, timeout=10)
         response.redirect(url_for("voice.step", s=step), method="POST")  # nothing recorded
+    elif turn.action == "lifeline":
+        speaker.say(response, turn.say)
+        response.dial(config["LIFELINE_NUMBER"], action=url_for("voice.lifeline_ended", s=step),
+                      method="POST", timeout=LIFELINE_RING_SECONDS)
     elif turn.action == "hangup":
         speaker.say(response, turn.say)
         response.hangup()
@@ -161,6 +166,15 @@ def step():
 def dial_status():
     turn = helpline().dial_finished(call_sid(), request.form.get("DialCallStatus", ""), step_of_url())
     return twiml(render(turn))
+
+
+@bp.post("/voice/lifeline-ended")
+@twilio_signed
+def lifeline_ended():
+    """The call put through to the 988 Lifeline ended: a call that connected ends politely;
+    one that did not goes on to a person here, never to silence."""
+    turn = helpline().lifeline_ended(call_sid(), request.form.get("DialCallStatus", ""), step_of_url())
+    return twiml(render(turn) if turn else VoiceResponse())
 
 
 @bp.post("/voice/whisper")
