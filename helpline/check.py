@@ -11,7 +11,7 @@ Errors (the command exits non-zero):
 - a reference to a node, text, word list, source or language that does not exist;
 - a language missing a text, word list or source that another language has;
 - a node no path reaches (from ``start``, ``home``, commands, ``crisis.then`` and each crisis
-  kind's ``then``, options, ``then``, ``silence``); a node with no way back to ``home``; no ``person`` command;
+  kind's ``then``, options, ``then``, ``silence``, ``miss``); a node with no way back to ``home``; no ``person`` command;
 - a broken placeholder (a ``{`` or ``}`` on its own);
 - an SMS text, or a whole reply a texter gets, longer than 4 segments;
 - a fact without a source (the fact rule below);
@@ -27,9 +27,8 @@ a translation whose ``{placeholders}`` differ from the default language's, or on
 Info (``--verbose``): every SMS text's encoding and segments, every voice text's length.
 
 What a texter receives is checked as composed by the engine itself (welcome + main menu,
-"didn't get that" with the crisis numbers + a menu's choices, a node's own ``miss`` text
-(the next steps after a crisis answer) + its choices, a series piece + its prompt, a
-crisis answer + what follows,
+"didn't get that" with the crisis numbers + a menu's choices, a series piece + its prompt,
+a crisis answer + what follows,
 the carrier keyword replies), not only entry by entry. Every entry's ``text`` is checked for
 SMS except the ones only the voice flow uses. What a caller hears is checked in the
 ``voice`` variant when an entry has one, else in ``text``, for the entries a caller can
@@ -302,8 +301,6 @@ def text_references(flow: Flow) -> list[tuple[str, str]]:
             refs.append((node.footer, f"{base}.footer"))
         refs += [(o.label, f"{base}.options[{i}].label") for i, o in enumerate(node.options, 1)]
         refs += [(p, f"{base}.pieces[{i}]") for i, p in enumerate(node.pieces, 1)]
-        if getattr(node, "miss", None):
-            refs.append((node.miss, f"{base}.miss"))
     refs += [(k.text, f"crisis.kinds.{k.name}.text") for k in flow.crisis]
     refs += [(key, f"texts.{role}") for role, key in flow.texts.items()]
     return refs
@@ -327,7 +324,7 @@ def _options(node: Node, channels=CHANNELS):
 
 def targets(node: Node, channels=CHANNELS) -> list[str]:
     """Where a node leads on these channels: its options, ``then``, ``silence``, ``otherwise``."""
-    ways = (node.then, node.silence, getattr(node, "otherwise", None))
+    ways = (node.then, node.silence, getattr(node, "otherwise", None), getattr(node, "miss", None))
     return [o.goto for o in _options(node, channels)] + [t for t in ways if t]
 
 
@@ -390,8 +387,7 @@ def used_texts(flow: Flow, channel: str) -> set[str]:
     keys = set()
     for node_id in reachable(flow, (channel,)):
         node = flow.nodes[node_id]
-        keys |= {k for k in (node.text, node.footer, getattr(node, "miss", None)) if k}
-        keys |= set(node.pieces)
+        keys |= {k for k in (node.text, node.footer) if k} | set(node.pieces)
         keys |= {o.label for o in _options(node, (channel,))}
     keys |= {k.text for k in flow.crisis}
     skip = VOICE_ONLY_ROLES if channel == SMS else SMS_ONLY_ROLES
@@ -433,7 +429,7 @@ def check_flow(project: Project, file: str, flow: Flow) -> bool:
     for node in nodes.values():
         for i, option in enumerate(node.options, 1):
             need_node(f"nodes.{node.id}.options[{i}].goto", option.goto)
-        for name in ("then", "silence", "otherwise"):
+        for name in ("then", "silence", "otherwise", "miss"):
             if getattr(node, name, None):
                 need_node(f"nodes.{node.id}.{name}", getattr(node, name))
         for digit, code in node.choices:
@@ -757,10 +753,9 @@ def sms_replies(engine: Engine, flow: Flow, code: str):
             shown = handle(here, Input("start"))
             missed = handle(here, Input("text", NONSENSE))
             keys = node_keys(node, step)
-            if sms_segments(missed).count > sms_segments(shown).count:
-                said = [node.miss] if node.miss else [flow.texts["didnt_get"], flow.texts["lifeline"]]
-                yield key, f"'{node_id}' after " + (
-                    f"'{node.miss}'" if node.miss else "\"didn't get that\""), said + keys, missed
+            if not node.miss and sms_segments(missed).count > sms_segments(shown).count:
+                yield key, f"'{node_id}' after \"didn't get that\"", \
+                    [flow.texts["didnt_get"], flow.texts["lifeline"]] + keys, missed
             else:
                 yield key, f"the reply showing '{node_id}'" + (
                     f" piece {step + 1}" if node.type == "series" else ""), keys, shown

@@ -289,15 +289,13 @@ class _Step:
             self.state["trail"].append(node.id)
 
     def miss(self, node: Node) -> Turn:
-        """Nothing picked: a node's own ``miss`` text (after a crisis: the next steps, as
-        often as asked), else "didn't get that" with the emergency and crisis numbers, so a
-        crisis the words did not catch still gets them. Then the node again: a texter, who
-        can scroll back, gets only its choices; a caller hears it all, unless its own
-        ``miss`` was just said."""
+        """Nothing picked: the node's ``miss`` node (after a crisis: the next steps, as often
+        as asked), else "didn't get that" with the emergency and crisis numbers, so a crisis
+        the words did not catch still gets them, and the node again: a texter, who can
+        scroll back, gets only its choices; a caller hears it all."""
         self.turn.events.append("miss")
         if node.miss:
-            self.say(node.miss)
-            return self.goto(node.id, self.state["step"], again=True)
+            return self.goto(node.miss)
         self.state["misses"] = self.state.get("misses", 0) + 1
         if self.channel == VOICE and self.state["misses"] >= 2:
             self.state["misses"] = 0

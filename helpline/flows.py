@@ -9,8 +9,8 @@ A flow names nodes and the content keys they show; it never holds wording. Node 
 - ``language``: the call's first prompt, offering ``choices`` of language by digit or word.
 
 Any node may set ``silence``: where a voice caller who says nothing goes, without a miss;
-and ``miss``: what is said instead of "didn't get that" when an answer picks nothing (after
-a crisis answer, the next steps), the node's choices following as after any miss.
+and ``miss``: where an answer that picks nothing goes instead of "didn't get that" (after a
+crisis answer: the next steps, however the question is put).
 """
 from __future__ import annotations
 
@@ -60,12 +60,12 @@ class Node:
     miss: str | None = None
 
     def text_keys(self) -> list[str]:
-        keys = [k for k in (self.text, self.footer, self.miss) if k]
+        keys = [k for k in (self.text, self.footer) if k]
         return keys + [o.label for o in self.options] + list(self.pieces)
 
     def targets(self) -> list[str]:
         return [o.goto for o in self.options] + [
-            t for t in (self.then, self.silence, self.otherwise) if t]
+            t for t in (self.then, self.silence, self.otherwise, self.miss) if t]
 
 
 @dataclass(frozen=True)

@@ -79,8 +79,8 @@ def render(turn: Turn) -> VoiceResponse:
         response.redirect(url_for("voice.step", s=step), method="POST")  # nothing recorded
     elif turn.action == "lifeline":
         speaker.say(response, turn.say)
-        response.dial(config["LIFELINE_NUMBER"], action=url_for("voice.lifeline_ended", s=step),
-                      method="POST", timeout=LIFELINE_RING_SECONDS)
+        response.dial(action=url_for("voice.lifeline_ended", s=step), method="POST",
+                      timeout=LIFELINE_RING_SECONDS).number(config["LIFELINE_NUMBER"])
     elif turn.action == "hangup":
         speaker.say(response, turn.say)
         response.hangup()

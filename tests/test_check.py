@@ -100,8 +100,8 @@ def test_unknown_node(copy):
 
 
 def test_unknown_text_key(copy):
-    copy.replace("flows/main.yaml", "pieces: [facts.one_use,", "pieces: [facts.one_usee,")
-    found = only(copy.findings("error"), "flows/main.yaml", "nodes.facts.pieces[1]")
+    copy.replace("flows/main.yaml", "facts.xylazine, facts.one_use,", "facts.xylazine, facts.one_usee,")
+    found = only(copy.findings("error"), "flows/main.yaml", "nodes.facts.pieces[3]")
     assert "text 'facts.one_usee' is in no language's content" in found.message
     assert "did you mean 'facts.one_use'" in found.message
 
@@ -160,11 +160,11 @@ def test_no_way_to_a_person_is_reported_not_a_crash(copy):
 def test_several_problems_in_one_run(copy):
     copy.replace("flows/main.yaml", "goto: treatment}", "goto: treatmnt}")
     copy.replace("content/es/facts.yaml", "forms.dopamine:", "forms.dopamina:")
-    copy.set_entry("content/en/facts.yaml", "facts.tolerance", "x " * 400, sources="[nida]")
+    copy.set_entry("content/en/facts.yaml", "facts.stigma", "x " * 400, sources="[nida]")
     errors = copy.findings("error")
     only(errors, "flows/main.yaml", "nodes.main.options[3].goto")
     only(errors, "content/es/facts.yaml", "forms.dopamine")
-    only(errors, "content/en/facts.yaml", "facts.tolerance", "too long for SMS")
+    only(errors, "content/en/facts.yaml", "facts.stigma", "too long for SMS")
 
 
 # -- files an editor may get wrong ----------------------------------------------------------------
@@ -190,7 +190,7 @@ def test_an_unknown_field_and_an_unknown_source(copy):
                  "sources: [nidaa]\nfacts.naloxone:")
     errors = copy.findings("error")
     assert "unknown field(s) ['source']" in only(errors, key="facts.one_use").message
-    found = only(errors, "content/en/facts.yaml", "facts.tolerance", "unknown source")
+    found = only(errors, "content/en/facts.yaml", "facts.stigma", "unknown source")
     assert "'nidaa' (did you mean 'nida'?)" in found.message
 
 
@@ -225,7 +225,7 @@ def test_over_four_segments_is_an_error(copy):
     errors = copy.findings("error")
     entry = only(errors, "content/en/facts.yaml", "facts.one_use")
     assert "too long for SMS (GSM-7, 6 segments" in entry.message
-    reply = only(errors, "flows/main.yaml", "nodes.facts.pieces[1]")
+    reply = only(errors, "flows/main.yaml", "nodes.facts.pieces[3]")
     assert "in English (en)" in reply.message and "facts.one_use" in reply.message
 
 
@@ -261,33 +261,33 @@ def test_verbose_information_gives_every_sms_texts_encoding():
 # -- what a caller hears ---------------------------------------------------------------------------
 
 def test_voice_urls_symbols_and_digit_runs(copy):
-    copy.set_entry("content/en/facts.yaml", "facts.tolerance",
+    copy.set_entry("content/en/facts.yaml", "facts.stigma",
                    "Treatment works & people recover. Call 911 or see findtreatment.gov.",
                    sources="[nida]")
-    found = only(copy.findings("warning"), "content/en/facts.yaml", "facts.tolerance",
+    found = only(copy.findings("warning"), "content/en/facts.yaml", "facts.stigma",
                  "web address")
     assert "(findtreatment.gov)" in found.message and "add a 'voice' wording" in found.message
-    only(copy.findings("warning"), "content/en/facts.yaml", "facts.tolerance", "the symbol &")
-    only(copy.findings("warning"), "content/en/facts.yaml", "facts.tolerance", "'9 1 1'")
+    only(copy.findings("warning"), "content/en/facts.yaml", "facts.stigma", "the symbol &")
+    only(copy.findings("warning"), "content/en/facts.yaml", "facts.stigma", "'9 1 1'")
 
 
 def test_a_voice_variant_is_what_is_checked_when_there_is_one(copy):
-    copy.set_entry("content/en/facts.yaml", "facts.tolerance", "See findtreatment.gov.",
+    copy.set_entry("content/en/facts.yaml", "facts.stigma", "See findtreatment.gov.",
                    voice="Treatment works.", sources="[nida]")
     assert not [f for f in copy.findings("warning")
-                if f.key == "facts.tolerance" and "caller" in f.message]
-    copy.set_entry("content/en/facts.yaml", "facts.tolerance", "See findtreatment.gov.",
+                if f.key == "facts.stigma" and "caller" in f.message]
+    copy.set_entry("content/en/facts.yaml", "facts.stigma", "See findtreatment.gov.",
                    sources="[nida]")
-    only(copy.findings("warning"), "content/en/facts.yaml", "facts.tolerance", "web address")
+    only(copy.findings("warning"), "content/en/facts.yaml", "facts.stigma", "web address")
 
 
 def test_texts_only_texters_get_are_not_checked_for_voice(copy):
-    # keyword.help answers HELP by SMS; facts.tolerance is also read to callers
+    # keyword.help answers HELP by SMS; facts.stigma is also read to callers
     for key, rel in (("keyword.help", "content/en/safety.yaml"),
-                     ("facts.tolerance", "content/en/facts.yaml")):
+                     ("facts.stigma", "content/en/facts.yaml")):
         copy.set_entry(rel, key, "Help: see findtreatment.gov.", sources="[samhsa]")
     warnings = copy.findings("warning")
-    only(warnings, "content/en/facts.yaml", "facts.tolerance", "web address")
+    only(warnings, "content/en/facts.yaml", "facts.stigma", "web address")
     assert not [f for f in warnings if f.key == "keyword.help" and "caller" in f.message]
 
 
@@ -309,7 +309,8 @@ def test_a_fact_without_a_source(copy):
 
 
 def test_a_crisis_answer_without_a_source(copy):
-    copy.replace("content/es/safety.yaml", "  sources: [samhsa]\ncrisis.suicide:", "crisis.suicide:")
+    copy.replace("content/es/safety.yaml", "  sources: [samhsa, samhsa_toolkit]\ncrisis.suicide:",
+                 "crisis.suicide:")
     found = only(copy.findings("error"), "content/es/safety.yaml", "crisis.overdose")
     assert "a fact without a source (it answers a crisis)" in found.message
 
@@ -362,13 +363,13 @@ def test_check_command_on_the_shipped_content(tmp_path):
 
 def test_check_command_reports_broken_content_the_app_cannot_start_with(tmp_path, copy):
     copy.replace("flows/main.yaml", "goto: forms}", "goto: formz}")
-    copy.replace("content/es/facts.yaml", "facts.tolerance:", "facts.tolerancia:")
+    copy.replace("content/es/facts.yaml", "facts.stigma:", "facts.tolerancia:")
     group = flask_cli(tmp_path, CONTENT_DIR=str(copy.content), FLOWS_DIR=str(copy.flows))
     result = CliRunner().invoke(group, ["check"])
     assert result.exit_code == 1, result.output
     assert re.search(r"^error: flows/main\.yaml:\d+: nodes\.main\.options\[2\]\.goto: "
                      r"unknown node 'formz' \(did you mean 'forms'\?\)$", result.output, re.M)
-    assert "error: content/es/facts.yaml" in result.output and "facts.tolerance" in result.output
+    assert "error: content/es/facts.yaml" in result.output and "facts.stigma" in result.output
     assert "errors" in result.output.splitlines()[-1]
 
 
