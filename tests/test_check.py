@@ -89,6 +89,20 @@ def test_an_untouched_copy_has_no_errors(copy):
     assert copy.findings("error") == []
 
 
+def test_the_facts_and_safety_files_check_clean_in_every_language():
+    """The facts and what keeps people alive: no warning at all, SMS or voice."""
+    found = [f for f in check.run(ROOT / "content", ROOT / "flows", "en")
+             if f.level != "info" and f.file.endswith(("/facts.yaml", "/safety.yaml"))]
+    assert found == [], "\n".join(map(str, found))
+
+
+def test_crisis_answers_and_their_next_steps_fit_in_two_segments():
+    found = [f for f in check.run(ROOT / "content", ROOT / "flows", "en") if f.level != "info"
+             and f.key.startswith(("crisis.kinds", "nodes.overdose_", "nodes.suicide_",
+                                   "nodes.crisis_", "nodes.lifeline"))]
+    assert found == [], "\n".join(map(str, found))
+
+
 # -- references ----------------------------------------------------------------------------------
 
 def test_unknown_node(copy):
@@ -306,6 +320,38 @@ def test_a_fact_without_a_source(copy):
     found = only(copy.findings("error"), "content/en/facts.yaml", "facts.one_use")
     assert "a fact without a source (its key starts with facts.)" in found.message
     assert "nida, dpa, samhsa, lifeline988" in found.message
+
+
+def test_families_facts_are_facts(copy):
+    copy.replace("content/es/facts.yaml", "  sources: [samhsa_families]\n", "")
+    found = only(copy.findings("error"), "content/es/facts.yaml", "families.talk")
+    assert "a fact without a source (its key starts with families.)" in found.message
+    copy.replace("flows/main.yaml", "pieces: [families.talk, families.support, families.naloxone]",
+                 "pieces: [families.talk, families.support]")
+    found = only(copy.findings("warning"), "content/en/facts.yaml", "families.naloxone")
+    assert "no flow uses this fact" in found.message
+
+
+def test_crisis_follow_ups_are_checked_like_any_node(copy):
+    copy.replace("flows/main.yaml", "    miss: overdose_steps\n  overdose_steps:",
+                 "    miss: overdose_stepz\n  overdose_steps:")
+    copy.replace("flows/main.yaml", "then: suicide_help}", "then: suicide_hlep}")
+    errors = copy.findings("error")
+    miss = only(errors, "flows/main.yaml", "nodes.overdose_help.miss")
+    assert "unknown node 'overdose_stepz' (did you mean 'overdose_steps'?)" in miss.message
+    then = only(errors, "flows/main.yaml", "crisis.kinds.suicide.then")
+    assert "unknown node 'suicide_hlep'" in then.message
+
+
+def test_the_crisis_numbers_are_measured_in_every_miss_and_the_welcome(copy):
+    copy.set_entry("content/en/safety.yaml", "crisis.numbers", "Overdose: call 911. " * 8,
+                   voice="Overdose: call 9 1 1.")
+    english = [f for f in copy.findings("warning") if "in English (en)" in f.message]
+    welcome = only(english, "flows/main.yaml", "start.sms")
+    assert "(GSM-7, 3 segments, 404 characters" in welcome.message
+    assert "crisis.numbers" in welcome.message
+    missed = only(english, "flows/main.yaml", "nodes.main")
+    assert "after \"didn't get that\"" in missed.message and "crisis.numbers" in missed.message
 
 
 def test_a_crisis_answer_without_a_source(copy):
