@@ -174,7 +174,7 @@ def lifeline_ended():
     """The call put through to the 988 Lifeline ended: a call that connected ends politely;
     one that did not goes on to a person here, never to silence."""
     turn = helpline().lifeline_ended(call_sid(), request.form.get("DialCallStatus", ""), step_of_url())
-    return twiml(render(turn) if turn else VoiceResponse())
+    return twiml(render(turn))
 
 
 @bp.post("/voice/whisper")

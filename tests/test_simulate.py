@@ -39,7 +39,7 @@ def test_sms_in_english_shows_each_reply_with_its_segments(app):
     assert out.startswith("\n> hi\nHi, this is the Heroin & Opioid Helpline.")
     assert "1 Facts about heroin\n" in out
     assert "[GSM-7, 2 segments, 301 characters]" in out
-    assert "> 1\nMuch of the heroin and other street drugs now contain fentanyl" in out
+    assert "> 1\nHeroin and other street drugs are often mixed with fentanyl" in out
     assert "(2/6) Reply MORE for the next" in out
     assert ("> zzz\nSorry, I didn't get that.\nOverdose: call 911. Suicide or crisis: call or "
             "text 988.\n1 Facts about heroin") in out
