@@ -241,6 +241,17 @@ def test_voice_the_lifeline_by_spanish_key_and_by_speech(call_es, call_en):
     assert lifeline_dial(call_en)[1] == [LIFELINE]
 
 
+def test_voice_yes_to_the_lifeline_offer_puts_the_call_through(twilio):
+    for sid, words, answer in [("CA" + "y" * 32, "I want to die", "yes please"),
+                               ("CA" + "z" * 32, "quiero morir", "sí")]:
+        call = Call(twilio, sid)
+        call.start()
+        call.silence()
+        call.say(words)
+        call.say(answer)
+        assert lifeline_dial(call)[1] == [LIFELINE], answer
+
+
 def test_after_the_lifeline_call_a_goodbye_or_if_it_failed_a_person(twilio):
     for status, sid in [("completed", "CA" + "c" * 32), ("no-answer", "CA" + "d" * 32),
                         ("failed", "CA" + "e" * 32)]:
