@@ -10,8 +10,8 @@ Errors (the command exits non-zero):
 - a file that is not valid YAML, an entry with unknown fields, a key written twice in a file;
 - a reference to a node, text, word list, source or language that does not exist;
 - a language missing a text, word list or source that another language has;
-- a node no path reaches (from ``start``, ``home``, commands, ``crisis.then``, options,
-  ``then``, ``silence``); a node with no way back to ``home``; no ``person`` command;
+- a node no path reaches (from ``start``, ``home``, commands, ``crisis.then`` and each crisis
+  kind's ``then``, options, ``then``, ``silence``, ``miss``); a node with no way back to ``home``; no ``person`` command;
 - a broken placeholder (a ``{`` or ``}`` on its own);
 - an SMS text, or a whole reply a texter gets, longer than 4 segments (a list of three
   places near a ZIP code included, built from the ``search.*`` entries with long names);
@@ -36,7 +36,8 @@ segments (never over 4): no warning, and the summary lists each such entry with 
 A ``long_sms`` no reply needs is a warning.
 
 What a texter receives is checked as composed by the engine itself (welcome + main menu,
-"didn't get that" + a menu, a series piece + its prompt, a crisis answer + what follows,
+"didn't get that" with the crisis numbers + a menu's choices, a series piece + its prompt,
+a crisis answer + what follows,
 the carrier keyword replies), not only entry by entry. Every entry's ``text`` is checked for
 SMS except the ones only the voice flow uses. What a caller hears is checked in the
 ``voice`` variant when an entry has one, else in ``text``, for the entries a caller can
@@ -44,7 +45,8 @@ hear: those of nodes reachable from ``start.voice``, the crisis answers, the eng
 and every entry that has a ``voice`` variant.
 
 The fact rule: an entry states a fact, and must name its ``sources``, when its key starts
-with ``facts.``, ``forms.``, ``treatment.`` or ``safety.``; when it is in ``facts.yaml``; or
+with ``facts.``, ``forms.``, ``treatment.``, ``safety.`` or ``families.``; when it is in
+``facts.yaml``; or
 when it is a crisis answer (``crisis.kinds.*.text`` in the flow). Any other entry whose
 ``text`` gives a number of three or more digits other than 911 and 988 (a phone number, a
 statistic, a year) without naming a source gets a warning. Menus and prompts such as
@@ -83,7 +85,7 @@ VOICE_WARNING_SECONDS = 30
 FRONT_END_SECONDS = 10
 
 MAIN_FLOW = "main.yaml"
-FACT_PREFIXES = ("facts.", "forms.", "treatment.", "safety.")
+FACT_PREFIXES = ("facts.", "forms.", "treatment.", "safety.", "families.")
 FACT_FILES = {"facts.yaml"}
 WELL_KNOWN_NUMBERS = {"911", "988"}
 SMS_ONLY_ROLES = {"stop", "start", "help"}
@@ -352,13 +354,14 @@ def _options(node: Node, channels=CHANNELS):
 
 def targets(node: Node, channels=CHANNELS) -> list[str]:
     """Where a node leads on these channels: its options, ``then``, ``silence``, ``otherwise``."""
-    ways = (node.then, node.silence, getattr(node, "otherwise", None))
+    ways = (node.then, node.silence, getattr(node, "otherwise", None), getattr(node, "miss", None))
     return [o.goto for o in _options(node, channels)] + [t for t in ways if t]
 
 
 def reachable(flow: Flow, channels=CHANNELS) -> set[str]:
     """Nodes a texter or caller can get to on these channels."""
     roots = [flow.start.get(c) for c in channels] + [flow.home, flow.crisis_then]
+    roots += [k.then for k in flow.crisis if getattr(k, "then", None)]
     roots += [c.goto for c in flow.commands.values() if c.goto]
     search = getattr(flow, "search", None)
     roots += [search.goto, search.invalid] if search else []
@@ -391,6 +394,7 @@ def ways_home(flow: Flow) -> set[str]:
             parents[target].add(node.id)
     command_targets = {c.goto for c in flow.commands.values() if c.goto and _usable(flow, c.name)}
     entry_points = set(flow.start.values()) | {flow.crisis_then}
+    entry_points |= {k.then for k in flow.crisis if getattr(k, "then", None)}
     edges: dict[str, set[str]] = {}
     for node in flow.nodes.values():
         out = set(targets(node)) | command_targets
@@ -451,10 +455,13 @@ def check_flow(project: Project, file: str, flow: Flow) -> bool:
         need_node(f"start.{channel}", flow.start.get(channel))
     need_node("home", flow.home)
     need_node("crisis.then", flow.crisis_then)
+    for kind in flow.crisis:
+        if getattr(kind, "then", None):
+            need_node(f"crisis.kinds.{kind.name}.then", kind.then)
     for node in nodes.values():
         for i, option in enumerate(node.options, 1):
             need_node(f"nodes.{node.id}.options[{i}].goto", option.goto)
-        for name in ("then", "silence", "otherwise"):
+        for name in ("then", "silence", "otherwise", "miss"):
             if getattr(node, name, None):
                 need_node(f"nodes.{node.id}.{name}", getattr(node, name))
         for digit, code in node.choices:
@@ -799,8 +806,9 @@ def sms_replies(engine: Engine, flow: Flow, code: str):
         return node.text_keys() + ([flow.texts["option"]] if node.options else [])
 
     start = flow.nodes[flow.start[SMS]]
+    welcome = [flow.texts["welcome"], flow.texts["lifeline"]]
     yield (f"start.{SMS}", f"the first reply to a new texter (welcome + '{start.id}')",
-           [flow.texts["welcome"]] + node_keys(start, 0),
+           welcome + node_keys(start, 0),
            handle(engine.new_state(code), Input("text", NONSENSE)))
     for node_id in sorted(reachable(flow, (SMS,))):
         node = flow.nodes[node_id]
@@ -810,24 +818,25 @@ def sms_replies(engine: Engine, flow: Flow, code: str):
             shown = handle(here, Input("start"))
             missed = handle(here, Input("text", NONSENSE))
             keys = node_keys(node, step)
-            if sms_segments(missed).count > sms_segments(shown).count:
+            if not node.miss and sms_segments(missed).count > sms_segments(shown).count:
                 yield key, f"'{node_id}' after \"didn't get that\"", \
-                    [flow.texts["didnt_get"]] + keys, missed
+                    [flow.texts["didnt_get"], flow.texts["lifeline"]] + keys, missed
             else:
                 yield key, f"the reply showing '{node_id}'" + (
                     f" piece {step + 1}" if node.type == "series" else ""), keys, shown
     home = flow.nodes[flow.home]
     for word in lang.words.get(f"language.{code}", ())[:1]:
         yield "texts.welcome", f"the reply to switching to {lang.name} (welcome + '{home.id}')", \
-            [flow.texts["welcome"]] + node_keys(home, 0), handle(state, Input("text", word))
+            welcome + node_keys(home, 0), handle(state, Input("text", word))
     then = flow.nodes[flow.crisis_then]
     phrases = []
     for kind in flow.crisis:
         words = lang.words.get(kind.words, ())
         if words:
             phrases.append(words[0])
-            yield f"crisis.kinds.{kind.name}", f"the crisis answer + '{then.id}'", \
-                [kind.text] + node_keys(then, 0), handle(state, Input("text", words[0]))
+            follow = flow.nodes.get(getattr(kind, "then", None) or "", then)
+            yield f"crisis.kinds.{kind.name}", f"the crisis answer + '{follow.id}'", \
+                [kind.text] + node_keys(follow, 0), handle(state, Input("text", words[0]))
     if len(phrases) > 1:
         yield "crisis", f"all crisis answers together + '{then.id}'", \
             [k.text for k in flow.crisis] + node_keys(then, 0), \

@@ -87,6 +87,7 @@ def from_environment(env, instance_path: str) -> dict:
         "HELPLINE_HOURS": env.get("HELPLINE_HOURS", ""),
         "HELPLINE_TIMEZONE": env.get("HELPLINE_TIMEZONE", "America/New_York"),
         "DIAL_TIMEOUT": _number(env, "DIAL_TIMEOUT", 25),
+        "LIFELINE_NUMBER": env.get("HELPLINE_LIFELINE_NUMBER", "+18002738255"),
         "HOLD_MUSIC_URL": env.get(
             "HOLD_MUSIC_URL", "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3"),
         "CHAT_WAIT_NOTICE_MINUTES": _number(env, "CHAT_WAIT_NOTICE_MINUTES", 10),
@@ -196,6 +197,10 @@ def finish(config: dict, instance_path: str, tools: bool = False) -> None:
         raise ConfigError("HELPLINE_NUMBER is not set (see .env.example): it is the caller ID of "
                           "every call and text to a representative, so neither side ever sees "
                           "the other's number")
+    try:
+        check_number(config["LIFELINE_NUMBER"], region)
+    except RosterError as exc:
+        raise ConfigError(f"HELPLINE_LIFELINE_NUMBER: {exc}") from None
     for name in ("HELPLINE_REPRESENTATIVES", "HELPLINE_COORDINATORS"):
         try:
             for number in filter(None, (n.strip() for n in config[name].split(","))):

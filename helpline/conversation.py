@@ -791,6 +791,12 @@ class Helpline:
             return Input("done" if done else "failed")
         return self.call(call_sid, "", Input("failed"), step, outcome)
 
+    def lifeline_ended(self, call_sid: str, status: str, step: int | None) -> Turn:
+        """The call put through to the 988 Lifeline ended: ``then`` if it connected."""
+        def outcome(db, roster, conv, now, alerts):
+            return Input("done" if status == "completed" else "failed")
+        return self.call(call_sid, "", Input("failed"), step, outcome)
+
     def queue_left(self, call_sid: str, result: str, step: int | None) -> Turn | None:
         def outcome(db, roster, conv, now, alerts):
             waited = int((now - conv.waiting_since).total_seconds()) if conv.waiting_since else None

@@ -147,9 +147,10 @@ class _Step:
         self.say(self.flow.texts[role], **values)
 
     def welcome(self) -> None:
-        """On the phone the welcome stands in for the next menu's heading, so the first
-        option is heard sooner."""
+        """The welcome always carries the line with the emergency and crisis numbers. On the
+        phone it stands in for the next menu's heading, so the first option is heard sooner."""
         self.say_role("welcome")
+        self.say_role("lifeline")
         self.welcomed = True
 
     def words(self, name: str | None) -> tuple[str, ...]:
@@ -174,7 +175,8 @@ class _Step:
             return self.turn
         if kinds:
             self.answer_crisis(kinds)
-            return self.goto(self.flow.crisis_then)
+            self.state["misses"] = 0
+            return self.goto(self.after_crisis(kinds))
 
         code = self.language_word(text)
         if code:
@@ -226,6 +228,13 @@ class _Step:
                 self.state["lang"] = code
                 return kinds
         return []
+
+    def after_crisis(self, kinds: list) -> str:
+        """One kind of crisis leads to its own follow-up (its next steps); several, or a
+        kind without one, to the flow's ``crisis.then``."""
+        if len(kinds) == 1 and kinds[0].then:
+            return kinds[0].then
+        return self.flow.crisis_then
 
     def carrier(self, keyword: str) -> Turn:
         """STOP / START / HELP as carriers require: whole message, always honoured."""
@@ -395,30 +404,41 @@ class _Step:
             self.state["trail"].append(node.id)
 
     def miss(self, node: Node) -> Turn:
-        self.state["misses"] = self.state.get("misses", 0) + 1
+        """Nothing picked: the node's ``miss`` node (after a crisis: the next steps, as often
+        as asked), else "didn't get that" with the emergency and crisis numbers, so a crisis
+        the words did not catch still gets them, and the node again: a texter, who can
+        scroll back, gets only its choices; a caller hears it all."""
         self.turn.events.append("miss")
+        if node.miss:
+            return self.goto(node.miss)
+        self.state["misses"] = self.state.get("misses", 0) + 1
         if self.channel == VOICE and self.state["misses"] >= 2:
             self.state["misses"] = 0
             self.say_role("offer_person")
             return self.command(node, "person")
         self.say_role("didnt_get")
-        return self.goto(node.id, self.state["step"])
+        self.say_role("lifeline")
+        return self.goto(node.id, self.state["step"], again=self.channel == SMS)
 
     # -- showing a node ------------------------------------------------------------------
-    def goto(self, node_id: str, step: int = 0) -> Turn:
+    def goto(self, node_id: str, step: int = 0, again: bool = False) -> Turn:
+        """Show a node; ``again`` (after a miss) shows only its choices, not the piece or
+        text just read, unless it has nothing else to show."""
         node = self.flow.nodes[node_id]
         if node.needs and not self.context.get(node.needs):
             self.turn.events.append(f"unmet:{node.needs}")
-            return self.goto(node.otherwise)
+            return self.goto(node.otherwise, again=again)
         self.state["node"], self.state["step"] = node_id, step
         self.turn.action = node.action
         if node.type == "series":
-            self.say(node.pieces[step])
+            if not again:
+                self.say(node.pieces[step])
             more = step + 1 < len(node.pieces)
             self.say_role("series_more" if more else "series_last",
                           n=step + 1, total=len(node.pieces))
         else:
-            if node.text and not (self.welcomed and self.channel == VOICE):
+            if (node.text and not (self.welcomed and self.channel == VOICE)
+                    and not (again and (self.options(node) or node.footer))):
                 self.say(node.text)
             if self.channel == VOICE:
                 self.offer_languages(node)

@@ -18,6 +18,8 @@ at one of the nodes ``at`` goes to ``goto`` (a node whose ``action: search`` the
 layer fills with places near it); a number of 4 or 6 to 9 digits there goes to ``invalid``.
 Texters read ``invite`` after the nodes ``invite_at``; callers hear it at the nodes
 ``keypad``, where they key 5 digits. ``filters`` maps word lists to what places must offer.
+A node may set ``miss``: where an answer that picks nothing goes instead of "didn't get
+that" (after a crisis answer: the next steps, however the question is put).
 """
 from __future__ import annotations
 
@@ -32,10 +34,10 @@ from .content import Content, ContentError, safe_load
 from .locator import DEFAULT_FILTER, FILTERS
 
 NODE_TYPES = {"menu", "series", "person"}
-ACTIONS = {"connect", "record", "callback", "hangup", "search", "text_search"}
+ACTIONS = {"connect", "record", "callback", "hangup", "lifeline", "search", "text_search"}
 SEARCH_FIELDS = {"goto", "invalid", "at", "invite", "invite_at", "keypad", "filters"}
-ENGINE_TEXTS = {"welcome", "option", "didnt_get", "offer_person", "series_more", "series_last",
-                "stop", "start", "help", "thanks", "language_offer"}
+ENGINE_TEXTS = {"welcome", "option", "didnt_get", "lifeline", "offer_person", "series_more",
+                "series_last", "stop", "start", "help", "thanks", "language_offer"}
 # Word lists the code itself reads: small talk, and leaving the line for a person.
 ENGINE_WORDS = ("greeting", "thanks", "leave")
 CARRIER_KEYWORDS = {"stop", "start", "help"}
@@ -69,6 +71,7 @@ class Node:
     action: str | None = None
     needs: str | None = None
     otherwise: str | None = None
+    miss: str | None = None
 
     def text_keys(self) -> list[str]:
         keys = [k for k in (self.text, self.footer) if k]
@@ -76,7 +79,7 @@ class Node:
 
     def targets(self) -> list[str]:
         return [o.goto for o in self.options] + [
-            t for t in (self.then, self.silence, self.otherwise) if t]
+            t for t in (self.then, self.silence, self.otherwise, self.miss) if t]
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,7 @@ class CrisisKind:
     name: str
     words: str
     text: str
+    then: str | None = None   # where this kind alone leads; else the flow's crisis.then
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,9 @@ class Flow:
             self._need_node(f"{where}: start.{channel}", self.start.get(channel))
         self._need_node(f"{where}: home", self.home)
         self._need_node(f"{where}: crisis.then", self.crisis_then)
+        for kind in self.crisis:
+            if kind.then:
+                self._need_node(f"{where}: crisis.kinds.{kind.name}.then", kind.then)
         for node in self.nodes.values():
             for target in node.targets():
                 self._need_node(f"{where}: nodes.{node.id}", target)
@@ -219,7 +226,7 @@ def _parse(file: str, raw: dict) -> Flow:
         if kind not in NODE_TYPES:
             raise FlowError(f"{file}: {where}: type '{kind}' is not one of {sorted(NODE_TYPES)}")
         unknown = set(spec) - {"type", "text", "footer", "options", "pieces", "then", "silence",
-                               "choices", "action", "needs", "otherwise"}
+                               "choices", "action", "needs", "otherwise", "miss"}
         if unknown:
             raise FlowError(f"{file}: {where}: unknown field(s) {sorted(unknown)}")
         options = tuple(
@@ -244,7 +251,7 @@ def _parse(file: str, raw: dict) -> Flow:
             id=str(node_id), type=kind, text=spec.get("text"), footer=spec.get("footer"),
             options=options, pieces=tuple(spec.get("pieces") or ()), then=spec.get("then"),
             silence=spec.get("silence"), choices=choices, action=action,
-            needs=spec.get("needs"), otherwise=spec.get("otherwise"))
+            needs=spec.get("needs"), otherwise=spec.get("otherwise"), miss=spec.get("miss"))
 
     commands = {}
     for name, spec in (raw.get("commands") or {}).items():
@@ -256,7 +263,8 @@ def _parse(file: str, raw: dict) -> Flow:
 
     crisis_raw = need(raw, "crisis", "top level")
     crisis = tuple(
-        CrisisKind(str(name), need(spec, "words", f"crisis.{name}"), need(spec, "text", f"crisis.{name}"))
+        CrisisKind(str(name), need(spec, "words", f"crisis.{name}"), need(spec, "text", f"crisis.{name}"),
+                   spec.get("then"))
         for name, spec in (need(crisis_raw, "kinds", "crisis") or {}).items())
     start = need(raw, "start", "top level")
     if not isinstance(start, dict):

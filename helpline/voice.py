@@ -19,6 +19,7 @@ QUEUE = "helpline"
 VOICEMAIL_SECONDS = 120
 MAX_HINTS = 500     # Twilio's limit for a Gather's hints
 DIGIT_SEQUENCE = "$OOV_CLASS_DIGIT_SEQUENCE"   # speech hint: a run of digits (a ZIP code)
+LIFELINE_RING_SECONDS = 60   # the Lifeline answers with its own menu; give it time
 
 
 def helpline():
@@ -85,6 +86,10 @@ def render(turn: Turn) -> VoiceResponse:
         response.record(action=url_for("voice.recorded", s=step), method="POST",
                         max_length=VOICEMAIL_SECONDS, finish_on_key="#", play_beep=True, timeout=10)
         response.redirect(url_for("voice.step", s=step), method="POST")  # nothing recorded
+    elif turn.action == "lifeline":
+        speaker.say(response, turn.say)
+        response.dial(action=url_for("voice.lifeline_ended", s=step), method="POST",
+                      timeout=LIFELINE_RING_SECONDS).number(config["LIFELINE_NUMBER"])
     elif turn.action == "hangup":
         speak(response, turn)
         response.hangup()
@@ -179,6 +184,15 @@ def step():
 @twilio_signed
 def dial_status():
     turn = helpline().dial_finished(call_sid(), request.form.get("DialCallStatus", ""), step_of_url())
+    return twiml(render(turn))
+
+
+@bp.post("/voice/lifeline-ended")
+@twilio_signed
+def lifeline_ended():
+    """The call put through to the 988 Lifeline ended: a call that connected ends politely;
+    one that did not goes on to a person here, never to silence."""
+    turn = helpline().lifeline_ended(call_sid(), request.form.get("DialCallStatus", ""), step_of_url())
     return twiml(render(turn))
 
 

@@ -89,6 +89,20 @@ def test_an_untouched_copy_has_no_errors(copy):
     assert copy.findings("error") == []
 
 
+def test_the_facts_and_safety_files_check_clean_in_every_language():
+    """The facts and what keeps people alive: no warning at all, SMS or voice."""
+    found = [f for f in check.run(ROOT / "content", ROOT / "flows", "en")
+             if f.level != "info" and f.file.endswith(("/facts.yaml", "/safety.yaml"))]
+    assert found == [], "\n".join(map(str, found))
+
+
+def test_crisis_answers_and_their_next_steps_fit_in_two_segments():
+    found = [f for f in check.run(ROOT / "content", ROOT / "flows", "en") if f.level != "info"
+             and f.key.startswith(("crisis.kinds", "nodes.overdose_", "nodes.suicide_",
+                                   "nodes.crisis_", "nodes.lifeline"))]
+    assert found == [], "\n".join(map(str, found))
+
+
 # -- references ----------------------------------------------------------------------------------
 
 def test_unknown_node(copy):
@@ -100,8 +114,8 @@ def test_unknown_node(copy):
 
 
 def test_unknown_text_key(copy):
-    copy.replace("flows/main.yaml", "pieces: [facts.one_use,", "pieces: [facts.one_usee,")
-    found = only(copy.findings("error"), "flows/main.yaml", "nodes.facts.pieces[1]")
+    copy.replace("flows/main.yaml", "facts.xylazine, facts.one_use,", "facts.xylazine, facts.one_usee,")
+    found = only(copy.findings("error"), "flows/main.yaml", "nodes.facts.pieces[3]")
     assert "text 'facts.one_usee' is in no language's content" in found.message
     assert "did you mean 'facts.one_use'" in found.message
 
@@ -160,11 +174,11 @@ def test_no_way_to_a_person_is_reported_not_a_crash(copy):
 def test_several_problems_in_one_run(copy):
     copy.replace("flows/main.yaml", "goto: treatment}", "goto: treatmnt}")
     copy.replace("content/es/facts.yaml", "forms.dopamine:", "forms.dopamina:")
-    copy.set_entry("content/en/facts.yaml", "facts.tolerance", "x " * 400, sources="[nida]")
+    copy.set_entry("content/en/facts.yaml", "facts.stigma", "x " * 400, sources="[nida]")
     errors = copy.findings("error")
     only(errors, "flows/main.yaml", "nodes.main.options[3].goto")
     only(errors, "content/es/facts.yaml", "forms.dopamine")
-    only(errors, "content/en/facts.yaml", "facts.tolerance", "too long for SMS")
+    only(errors, "content/en/facts.yaml", "facts.stigma", "too long for SMS")
 
 
 # -- files an editor may get wrong ----------------------------------------------------------------
@@ -190,7 +204,7 @@ def test_an_unknown_field_and_an_unknown_source(copy):
                  "sources: [nidaa]\nfacts.naloxone:")
     errors = copy.findings("error")
     assert "unknown field(s) ['source']" in only(errors, key="facts.one_use").message
-    found = only(errors, "content/en/facts.yaml", "facts.tolerance", "unknown source")
+    found = only(errors, "content/en/facts.yaml", "facts.stigma", "unknown source")
     assert "'nidaa' (did you mean 'nida'?)" in found.message
 
 
@@ -225,7 +239,7 @@ def test_over_four_segments_is_an_error(copy):
     errors = copy.findings("error")
     entry = only(errors, "content/en/facts.yaml", "facts.one_use")
     assert "too long for SMS (GSM-7, 6 segments" in entry.message
-    reply = only(errors, "flows/main.yaml", "nodes.facts.pieces[1]")
+    reply = only(errors, "flows/main.yaml", "nodes.facts.pieces[3]")
     assert "in English (en)" in reply.message and "facts.one_use" in reply.message
 
 
@@ -305,33 +319,33 @@ def test_verbose_information_gives_every_sms_texts_encoding():
 # -- what a caller hears ---------------------------------------------------------------------------
 
 def test_voice_urls_symbols_and_digit_runs(copy):
-    copy.set_entry("content/en/facts.yaml", "facts.tolerance",
+    copy.set_entry("content/en/facts.yaml", "facts.stigma",
                    "Treatment works & people recover. Call 911 or see findtreatment.gov.",
                    sources="[nida]")
-    found = only(copy.findings("warning"), "content/en/facts.yaml", "facts.tolerance",
+    found = only(copy.findings("warning"), "content/en/facts.yaml", "facts.stigma",
                  "web address")
     assert "(findtreatment.gov)" in found.message and "add a 'voice' wording" in found.message
-    only(copy.findings("warning"), "content/en/facts.yaml", "facts.tolerance", "the symbol &")
-    only(copy.findings("warning"), "content/en/facts.yaml", "facts.tolerance", "'9 1 1'")
+    only(copy.findings("warning"), "content/en/facts.yaml", "facts.stigma", "the symbol &")
+    only(copy.findings("warning"), "content/en/facts.yaml", "facts.stigma", "'9 1 1'")
 
 
 def test_a_voice_variant_is_what_is_checked_when_there_is_one(copy):
-    copy.set_entry("content/en/facts.yaml", "facts.tolerance", "See findtreatment.gov.",
+    copy.set_entry("content/en/facts.yaml", "facts.stigma", "See findtreatment.gov.",
                    voice="Treatment works.", sources="[nida]")
     assert not [f for f in copy.findings("warning")
-                if f.key == "facts.tolerance" and "caller" in f.message]
-    copy.set_entry("content/en/facts.yaml", "facts.tolerance", "See findtreatment.gov.",
+                if f.key == "facts.stigma" and "caller" in f.message]
+    copy.set_entry("content/en/facts.yaml", "facts.stigma", "See findtreatment.gov.",
                    sources="[nida]")
-    only(copy.findings("warning"), "content/en/facts.yaml", "facts.tolerance", "web address")
+    only(copy.findings("warning"), "content/en/facts.yaml", "facts.stigma", "web address")
 
 
 def test_texts_only_texters_get_are_not_checked_for_voice(copy):
-    # keyword.help answers HELP by SMS; facts.tolerance is also read to callers
+    # keyword.help answers HELP by SMS; facts.stigma is also read to callers
     for key, rel in (("keyword.help", "content/en/safety.yaml"),
-                     ("facts.tolerance", "content/en/facts.yaml")):
+                     ("facts.stigma", "content/en/facts.yaml")):
         copy.set_entry(rel, key, "Help: see findtreatment.gov.", sources="[samhsa]")
     warnings = copy.findings("warning")
-    only(warnings, "content/en/facts.yaml", "facts.tolerance", "web address")
+    only(warnings, "content/en/facts.yaml", "facts.stigma", "web address")
     assert not [f for f in warnings if f.key == "keyword.help" and "caller" in f.message]
 
 
@@ -352,8 +366,41 @@ def test_a_fact_without_a_source(copy):
     assert "nida, dpa, samhsa, lifeline988" in found.message
 
 
+def test_families_facts_are_facts(copy):
+    copy.replace("content/es/facts.yaml", "  sources: [samhsa_families]\n", "")
+    found = only(copy.findings("error"), "content/es/facts.yaml", "families.talk")
+    assert "a fact without a source (its key starts with families.)" in found.message
+    copy.replace("flows/main.yaml", "pieces: [families.talk, families.support, families.naloxone]",
+                 "pieces: [families.talk, families.support]")
+    found = only(copy.findings("warning"), "content/en/facts.yaml", "families.naloxone")
+    assert "no flow uses this fact" in found.message
+
+
+def test_crisis_follow_ups_are_checked_like_any_node(copy):
+    copy.replace("flows/main.yaml", "    miss: overdose_steps\n  overdose_steps:",
+                 "    miss: overdose_stepz\n  overdose_steps:")
+    copy.replace("flows/main.yaml", "then: suicide_help}", "then: suicide_hlep}")
+    errors = copy.findings("error")
+    miss = only(errors, "flows/main.yaml", "nodes.overdose_help.miss")
+    assert "unknown node 'overdose_stepz' (did you mean 'overdose_steps'?)" in miss.message
+    then = only(errors, "flows/main.yaml", "crisis.kinds.suicide.then")
+    assert "unknown node 'suicide_hlep'" in then.message
+
+
+def test_the_crisis_numbers_are_measured_in_every_miss_and_the_welcome(copy):
+    copy.set_entry("content/en/safety.yaml", "crisis.numbers", "Overdose: call 911. " * 8,
+                   voice="Overdose: call 9 1 1.")
+    english = [f for f in copy.findings("warning") if "in English (en)" in f.message]
+    welcome = only(english, "flows/main.yaml", "start.sms")
+    assert "(GSM-7, 3 segments, 404 characters" in welcome.message
+    assert "crisis.numbers" in welcome.message
+    missed = only(english, "flows/main.yaml", "nodes.main")
+    assert "after \"didn't get that\"" in missed.message and "crisis.numbers" in missed.message
+
+
 def test_a_crisis_answer_without_a_source(copy):
-    copy.replace("content/es/safety.yaml", "  sources: [samhsa]\ncrisis.suicide:", "crisis.suicide:")
+    copy.replace("content/es/safety.yaml", "  sources: [samhsa, samhsa_toolkit]\ncrisis.suicide:",
+                 "crisis.suicide:")
     found = only(copy.findings("error"), "content/es/safety.yaml", "crisis.overdose")
     assert "a fact without a source (it answers a crisis)" in found.message
 
@@ -423,13 +470,13 @@ def test_check_command_on_the_shipped_content(tmp_path):
 
 def test_check_command_reports_broken_content_the_app_cannot_start_with(tmp_path, copy):
     copy.replace("flows/main.yaml", "goto: forms}", "goto: formz}")
-    copy.replace("content/es/facts.yaml", "facts.tolerance:", "facts.tolerancia:")
+    copy.replace("content/es/facts.yaml", "facts.stigma:", "facts.tolerancia:")
     group = flask_cli(tmp_path, CONTENT_DIR=str(copy.content), FLOWS_DIR=str(copy.flows))
     result = CliRunner().invoke(group, ["check"])
     assert result.exit_code == 1, result.output
     assert re.search(r"^error: flows/main\.yaml:\d+: nodes\.main\.options\[2\]\.goto: "
                      r"unknown node 'formz' \(did you mean 'forms'\?\)$", result.output, re.M)
-    assert "error: content/es/facts.yaml" in result.output and "facts.tolerance" in result.output
+    assert "error: content/es/facts.yaml" in result.output and "facts.stigma" in result.output
     assert "errors" in result.output.splitlines()[-1]
 
 

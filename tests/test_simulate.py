@@ -38,10 +38,11 @@ def test_sms_in_english_shows_each_reply_with_its_segments(app):
     out = simulate(app, "sms", script="hi\n1\nmore\nBACK\nzzz\n")
     assert out.startswith("\n> hi\nHi, this is the Heroin & Opioid Helpline.")
     assert "1 Facts about heroin\n" in out
-    assert "[GSM-7, 2 segments, 244 characters]" in out
-    assert "> 1\nCan one use lead to addiction? It can." in out
-    assert "(2/4) Reply MORE for the next" in out
-    assert "> zzz\nSorry, I didn't get that.\nReply with a number:" in out
+    assert "[GSM-7, 2 segments, 301 characters]" in out
+    assert "> 1\nHeroin and other street drugs are often mixed with fentanyl" in out
+    assert "(2/6) Reply MORE for the next" in out
+    assert ("> zzz\nSorry, I didn't get that.\nOverdose: call 911. Suicide or crisis: call or "
+            "text 988.\n1 Facts about heroin") in out
 
 
 def test_sms_in_spanish_names_what_forced_ucs2(app):
@@ -49,12 +50,12 @@ def test_sms_in_spanish_names_what_forced_ucs2(app):
     content = app.extensions["helpline"].content
     assert f"> hola\n{content.text('es', 'welcome')}\n" in out
     assert re.search(r"\[UCS-2, \d segments, \d+ characters; UCS-2 because of 'í'", out)
-    assert f"> 1\n{content.text('es', 'facts.one_use')}\n" in out
+    assert f"> 1\n{content.text('es', 'facts.fentanyl')}\n" in out
 
 
 def test_sms_switching_language_mid_conversation(app):
     out = simulate(app, "sms", script="hi\nESPAÑOL\nENGLISH\n")
-    assert "> ESPAÑOL\nHola. Línea de Ayuda" in out
+    assert "> ESPAÑOL\nLínea de Ayuda sobre Heroína y Opioides" in out
     assert "> ENGLISH\nHi, this is the Heroin & Opioid Helpline" in out
 
 
@@ -126,7 +127,7 @@ def test_voice_in_english_keys_speech_and_silence(app):
     assert "[voice Polly.Lupe, es-US]\nSay: Para español, oprima 8.\n[voice Polly.Joanna, en-US]\n" in out
     assert "> 9\nSay: Main menu.\n" in out and "Say: For facts about heroin, press 1." in out
     assert "> \nSay: Sorry, I didn't get that." in out
-    assert "> say: medication\nSay: Medication assisted treatment combines a medicine" in out
+    assert "> say: medication\nSay: Medications for opioid use disorder are buprenorphine" in out
     assert out.rstrip().endswith("(the caller hangs up)")
 
 
@@ -136,7 +137,7 @@ def test_voice_in_spanish_by_pressing_8_and_by_lang(app):
     started = simulate(app, "voice", "--lang", "es", script="\n1\n")
     assert "[voice Polly.Lupe, es-US]\nSay: Línea de ayuda sobre heroína" in started
     assert "Gather: waits 6 s for 1 key or speech (es-US)" in started
-    first_fact = app.extensions["helpline"].content.text("es", "facts.one_use", "voice")
+    first_fact = app.extensions["helpline"].content.text("es", "facts.fentanyl", "voice")
     assert f"> 1\nSay: {first_fact}\n" in started
 
 

@@ -27,11 +27,11 @@ def test_any_first_text_even_a_digit_gets_the_menu(twilio):
 
 
 @pytest.mark.parametrize("choice, expected", [
-    ("1", "Can one use lead to addiction? It can."),
-    ("FACTS", "Can one use lead to addiction? It can."),
+    ("1", "fentanyl"),
+    ("FACTS", "fentanyl"),
     ("2", "mu-opioid receptors"),
     ("3", "1 Outpatient (live at home)"),
-    ("treatment", "3 Medication treatment (MAT)"),
+    ("treatment", "3 Medications (MOUD)"),
     ("4", "1-800-662-4357"),
     ("PERSON", "1-800-662-4357"),
     ("agent", "1-800-662-4357"),
@@ -50,7 +50,7 @@ def test_more_next_walks_a_series_then_back_and_menu(twilio):
     assert "mu-opioid receptors" in first and "(1/3)" in first
     assert "dopamine" in twilio.text("MORE")
     last = twilio.text("next")
-    assert "physical dependence" in last and "can't happen from one use" in last
+    assert "physical dependence" in last and "can't happen" not in last
     assert "Reply with a number:" in twilio.text("more")
 
 
@@ -59,7 +59,7 @@ def test_back_goes_one_level_up_and_menu_to_the_top(twilio):
     twilio.text("3")
     assert "Outpatient rehab" in twilio.text("1")
     assert "1 Outpatient (live at home)" in twilio.text("BACK")
-    assert "Medication-assisted treatment" in twilio.text("3")
+    assert "Medications for opioid use disorder (MOUD)" in twilio.text("3")
     top = twilio.text("Menu")
     assert all(line in top for line in MAIN_OPTIONS)
 
@@ -71,18 +71,21 @@ def test_treatment_content_covers_all_three_kinds(twilio):
     twilio.text("back")
     assert "24 hours a day" in twilio.text("2")
     twilio.text("back")
-    mat = twilio.text("3")
-    assert "medicine" in mat and "behavioral therapy" in mat
+    moud = twilio.text("3")
+    assert "buprenorphine, methadone and naltrexone" in moud
+    assert "with or without counseling" in moud
     twilio.text("back")
     assert "1-800-662-4357" in twilio.text("4")
 
 
 def test_facts_from_the_reference_page(twilio):
     twilio.text("hi")
-    assert "It can." in twilio.text("1")
+    twilio.text("1")
+    twilio.text("more")
+    assert "It can." in twilio.text("more")
     dependence = twilio.text("more")
-    assert "can't make your body physically dependent" in dependence
-    assert "repeated use" in dependence
+    assert "Physical dependence" in dependence and "repeated use" in dependence
+    assert "Addiction is different" in dependence
 
 
 def test_sources_are_one_word_away(twilio):
@@ -108,6 +111,8 @@ def test_safety_facts_naloxone_988_and_samhsa(twilio):
     twilio.text("hi")
     twilio.text("5")
     assert "naloxone" in twilio.text("more").lower()
+    for _ in range(4):  # never alone, tolerance, mixing, Good Samaritan
+        twilio.text("more")
     assert "988" in twilio.text("more")
     assert "1-800-662-4357" in twilio.text("more")
 

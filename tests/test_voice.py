@@ -77,6 +77,13 @@ def assert_listening(call: Call, locale="en-US", voice="Polly.Joanna", keys="1")
     assert redirect is not None and redirect.text == call.action()
 
 
+def test_welcome_carries_911_988_and_the_spanish_key(call):
+    spoken = call.start()
+    assert "call 9 1 1" in spoken and "call or text 9 8 8" in spoken
+    assert "Para español, oprima 8" in spoken
+    assert_listening(call)
+
+
 def test_main_menu_by_keypad(call):
     spoken = call.start()
     assert "For facts about heroin, press 1." in spoken
@@ -85,14 +92,20 @@ def test_main_menu_by_keypad(call):
 
 
 WALK = [
-    ("1", "Can one use lead to addiction"), ("1", "physically dependent"), ("1", "health condition"),
+    ("1", "fentanyl, an opioid up to fifty times stronger"), ("1", "Fentanyl test strips"),
+    ("1", "Can one use lead to addiction"), ("1", "Physical dependence"), ("1", "health condition"),
     ("1", "Naloxone, also called Narcan"), ("*", "Naloxone, also called Narcan"),
     ("#", "Main menu."), ("2", "mu opioid receptors"), ("1", "dopamine"), ("1", "physical dependence"),
     ("9", "Main menu."), ("3", "For outpatient treatment"), ("1", "living at home"),
     ("9", "Main menu."), ("3", "For inpatient"), ("2", "all day and all night"),
     ("#", "Main menu."), ("3", "Treatment works"), ("3", "buprenorphine"), ("1", "withdrawal"),
+    ("1", "seven to ten days"),
     ("#", "Main menu."), ("3", "Treatment works"), ("4", "1 8 0 0, 6 6 2, 4 3 5 7"),
-    ("#", "Main menu."), ("5", "Signs of an overdose"), ("1", "naloxone"), ("1", "9 8 8"),
+    ("#", "Main menu."), ("3", "For help for family and friends, press 5."), ("5", "sober"),
+    ("1", "Nar-Anon"), ("1", "save a life"),
+    ("#", "Main menu."), ("5", "Signs of an overdose"), ("1", "naloxone"),
+    ("1", "Never Use Alone line at 1 8 0 0, 4 8 4, 3 7 3 1"), ("1", "tolerance drops"),
+    ("1", "benzodiazepines"), ("1", "Good Samaritan"), ("1", "9 8 8"),
     ("1", "1 8 0 0, 6 6 2, 4 3 5 7"), ("9", "Main menu."), ("4", "1 8 0 0, 6 6 2, 4 3 5 7"),
 ]
 
@@ -107,9 +120,10 @@ def test_whole_menu_tree_by_keypad(call):
 
 def test_whole_menu_tree_by_speech(call):
     call.start()
-    assert "Can one use" in call.say("facts")
-    assert "Can one use" in call.say("repeat please")
-    assert "physically dependent" in call.say("next")
+    call.start()
+    assert "fentanyl" in call.say("facts")
+    assert "fentanyl" in call.say("repeat please")
+    assert "test strips" in call.say("next")
     assert "Main menu." in call.say("menu")
     assert "Treatment works" in call.say("treatment")
     assert "buprenorphine" in call.say("tell me about medication")
@@ -138,9 +152,10 @@ def test_spanish_by_keypad_whole_menu_in_spanish(call):
     assert_listening(call, "es-US", "Polly.Lupe")
     assert "Oprima 0" in spoken or "oprima 0" in spoken
     spoken = call.press("1")
-    assert "adicción" in spoken.lower()
+    assert "fentanilo" in spoken.lower()
     assert_listening(call, "es-US", "Polly.Lupe")
-    assert "9 8 8" in call.press("9") + call.press("5") + call.press("1") + call.press("1")
+    safety = call.press("9") + call.press("5") + "".join(call.press("1") for _ in range(6))
+    assert "9 8 8" in safety and "Buen Samaritano" in safety
     assert_listening(call, "es-US", "Polly.Lupe")
 
 
@@ -174,7 +189,8 @@ def test_english_key_offered_to_spanish_callers_in_the_english_voice(call):
 def test_no_input_twice_takes_the_caller_to_a_person(call):
     call.start()
     first = call.silence()
-    assert first.startswith("Sorry, I didn't get that.") and "Main menu." in first
+    assert first.startswith("Sorry, I didn't get that.")
+    assert "For facts about heroin, press 1." in first
     second = call.silence()
     assert "Let me take you to a person." in second
     assert "1 8 0 0, 6 6 2, 4 3 5 7" in second
@@ -198,13 +214,15 @@ def test_low_confidence_speech_counts_as_silence(call):
     assert "Treatment works" in call.say("treatment", confidence="0.8")
 
 
-def test_crisis_speech_reads_guidance_then_offers_a_person(call):
+def test_crisis_speech_reads_guidance_then_offers_next_steps_and_a_person(call):
     call.start()
     spoken = call.say("my friend took too much and is overdosing")
-    assert spoken.startswith("If someone may be overdosing, hang up and call 9 1 1 now.")
-    assert "To talk with a person, press 0 or stay on the line." in spoken
+    assert spoken.startswith("If someone may be overdosing, call 9 1 1 now.")
+    assert "For what to do while help is on the way, press 1." in spoken
+    assert "To talk with a person here, press 0." in spoken
     assert_listening(call)
-    assert "1 8 0 0, 6 6 2, 4 3 5 7" in call.silence()  # staying on the line reaches a person
+    assert "give another dose" in call.silence()  # still on the line: the next steps
+    assert "1 8 0 0, 6 6 2, 4 3 5 7" in call.press("0")
 
 
 def test_suicide_speech_gets_988(call):
@@ -224,7 +242,7 @@ def test_spanish_crisis_speech(call):
 def test_garbage_digits_get_a_valid_answer(call, digits):
     call.start()
     spoken = call.press(digits)
-    assert "Main menu." in spoken
+    assert "For facts about heroin, press 1." in spoken
     assert_listening(call)
 
 
@@ -280,8 +298,8 @@ def test_two_calls_keep_separate_places(twilio):
     a.start(), b.start()
     a.press("8")
     b.silence()
-    assert "adicción" in a.press("1").lower()
-    assert "Can one use" in b.press("1")
+    assert "fentanilo" in a.press("1").lower()
+    assert "fentanyl" in b.press("1")
 
 
 def test_twilio_retrying_the_first_webhook_repeats_not_misses(call):
