@@ -269,7 +269,7 @@ class _Step:
             picked = self.by_digit(node, key)
         elif inp.kind == "digits":
             picked = None
-        elif self.short(text) and self.has_words(text, "thanks"):
+        elif not node.miss and self.short(text) and self.has_words(text, "thanks"):
             picked = self.by_words(node, self.without(text, "thanks"))
             if picked is None:
                 return self.thanks(node)

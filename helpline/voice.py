@@ -87,7 +87,7 @@ def render(turn: Turn) -> VoiceResponse:
                         max_length=VOICEMAIL_SECONDS, finish_on_key="#", play_beep=True, timeout=10)
         response.redirect(url_for("voice.step", s=step), method="POST")  # nothing recorded
     elif turn.action == "lifeline":
-        speaker.say(response, turn.say)
+        speak(response, turn)
         response.dial(action=url_for("voice.lifeline_ended", s=step), method="POST",
                       timeout=LIFELINE_RING_SECONDS).number(config["LIFELINE_NUMBER"])
     elif turn.action == "hangup":
@@ -104,7 +104,7 @@ def render(turn: Turn) -> VoiceResponse:
         gather = response.gather(input="dtmf", num_digits=8, finish_on_key="#", method="POST",
                                  action=url_for("voice.rep_passcode", tries=turn.state["tries"]),
                                  timeout=config["GATHER_TIMEOUT"] + 4)
-        speaker.say(gather, turn.say)
+        speak(gather, turn)
         response.hangup()
     elif turn.action == "pin":
         gather = response.gather(input="dtmf", num_digits=6, finish_on_key="#", method="POST",
