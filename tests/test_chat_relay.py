@@ -80,7 +80,7 @@ def test_two_chats_at_once_stay_apart(twilio):
 
 def test_a_representatives_text_twilio_delivers_twice_is_relayed_once(app, twilio):
     b_accepts(twilio)
-    sid = "SM" + "r" * 32
+    sid = "SM" + "3" * 32
     assert sent_to(sms(twilio, "Are you safe right now?", REP_B, sid), TEXTER) == ["Are you safe right now?"]
     assert sms(twilio, "Are you safe right now?", REP_B, sid) == []
     assert chat_row(app).rep_messages == 1
@@ -226,10 +226,10 @@ def test_a_representatives_text_is_read_as_command_and_argument(body, parsed):
     assert parse_command(body) == parsed
 
 
-def test_a_message_sid_longer_than_twilios_still_acts_once(app, twilio):
-    sid = "SM" + "x" * 98
-    assert "Reply with a number" in reply_of(sms(twilio, "hi", sid=sid))
-    assert sms(twilio, "hi", sid=sid) == []
+def test_a_message_sid_not_in_twilios_shape_is_refused_and_acts_not_at_all(app, twilio):
+    data = {"From": TEXTER, "To": HELPLINE, "Body": "0", "MessageSid": "SM" + "x" * 98}
+    assert twilio.post("/sms", data).status_code == 400
+    assert chat_row(app) is None  # nothing was asked for
 
 
 def test_off_by_text_during_a_shift_lasts_until_the_shift_ends(make_app):

@@ -12,6 +12,7 @@ from sqlalchemy import MetaData, select
 from sqlalchemy.engine import make_url
 
 from .conftest import CALLER, TEXTER, Twilio, twiml
+from .test_rep_auth import PASSCODE, call_in, enter, set_passcode
 from .test_staff import Console, add_account
 
 REP_A, REP_B = "+15555550901", "+15555550902"
@@ -64,8 +65,8 @@ def run_scenarios(app):
     call("/voice/step", Digits="0")
     call("/voice/dial-status", DialCallStatus="no-answer")
     call("/voice/step", Digits="1")
-    call("/voice/recorded", RecordingUrl="https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE7",
-         RecordingSid="RE7", RecordingDuration="20")
+    call("/voice/recorded", RecordingSid="RE" + "7" * 32, RecordingDuration="20",
+         RecordingUrl=f"https://api.twilio.com/2010-04-01/Accounts/AC{'1' * 32}/Recordings/RE{'7' * 32}")
     call("/voice/step", Digits="0")
     # everyone off duty: a texter asks for a callback and the coordinator's alert has the PIN
     text("DONE", REP_B)
@@ -75,10 +76,11 @@ def run_scenarios(app):
     text("0", TEXTER)
     alert = sent_to(text("1", TEXTER), COORDINATOR)[0]
     pin = re.search(r"PIN (\d{6})", alert)[1]
-    # a representative returns it by PIN
+    # a representative proves who they are and returns it by PIN
+    set_passcode(app, REP_A)
     rep_sid = "CA" + "r" * 32
-    twilio.post("/voice", {"CallSid": rep_sid, "From": REP_A})
-    root = twiml(twilio.post("/voice/rep/take", {"CallSid": rep_sid, "From": REP_A, "Digits": "2"}))
+    root = enter(twilio, call_in(twilio, REP_A, rep_sid), PASSCODE, REP_A, rep_sid)
+    root = enter(twilio, root, "2", REP_A, rep_sid)
     root = twiml(twilio.post(root.find("Gather").get("action"),
                              {"CallSid": rep_sid, "From": REP_A, "Digits": pin}))
     dial = root.find("Dial")

@@ -16,6 +16,7 @@ TWILIO_BLUEPRINTS = {"sms", "voice"}
 OTHER_BLUEPRINTS = {
     "staff": "staff accounts and CSRF (tests/test_staff.py walks its routes)",
     "health": "GET /healthz for load balancers, no data",
+    "home": "GET / says what the server is and its webhook URLs, no data (tests/test_startup.py)",
 }
 QUERY = "?s=1"
 

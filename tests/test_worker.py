@@ -262,8 +262,8 @@ def leave_voicemail(twilio, sid="CA" + "v" * 32):
     twilio.post("/voice/step", {"CallSid": sid, "From": CALLER, "Digits": "0"})
     twilio.post("/voice/step", {"CallSid": sid, "From": CALLER, "Digits": "1"})
     return twilio.post("/voice/recorded", {"CallSid": sid, "From": CALLER, "RecordingDuration": "31",
-                                           "RecordingUrl": "https://api.twilio.com/RE5",
-                                           "RecordingSid": "RE5"})
+                                           "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Recordings/RE" + "5" * 32,
+                                           "RecordingSid": "RE" + "5" * 32})
 
 
 def off_duty(app):
