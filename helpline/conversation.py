@@ -7,6 +7,7 @@ simulator shows is what a texter, caller or representative gets.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from contextlib import contextmanager
@@ -39,6 +40,7 @@ from .kept import Kept
 log = logging.getLogger(__name__)
 KEYWORDS = ("stop", "start", "help")
 HANGUP = "hangup"
+SEARCH_AGAIN_AFTER = timedelta(seconds=5)  # a slow locator, asked again by the worker
 REP_CALL = "repcall"  # conversations channel: a representative's call, once their passcode was right
 
 
@@ -73,11 +75,12 @@ class Helpline:
         self.down_until = 0.0
         self.clock = Clock()
         self.queue = Queue(self, config)
-        # No worker task takes slow searches yet (defer=None): the person gets the national
-        # helpline's number and the link when the locator is slow (see TreatmentSearch).
+        # A texter's search the locator was too slow for goes to the worker, which texts
+        # the list (helpline.worker.search_later).
         self.searches = TreatmentSearch(
             engine.flow, self.vault, self.hash, Locator(config["FINDTREATMENT_API_BASE"]),
-            config["FINDTREATMENT_WAIT_SECONDS"], PlacesText(self.content), defer=None)
+            config["FINDTREATMENT_WAIT_SECONDS"], PlacesText(self.content),
+            defer=self.search_later)
 
     @contextmanager
     def transaction(self):
@@ -245,6 +248,16 @@ class Helpline:
             except Unavailable:
                 pass
         self.searches.finish(pending, fetched)
+
+    def search_later(self, pending: Pending) -> bool:
+        """Queue a search for the worker, sealed (number and ZIP code together), a few
+        seconds on; False when the queue cannot take it (the texter then gets the national
+        helpline at once)."""
+        now = self.clock.now()
+        job = {"to": pending.number, "hash": self.hash(pending.number), "lang": pending.turn.lang,
+               "zip": pending.zip, "filter": pending.filter, "lat": pending.lat, "lng": pending.lng}
+        return self.queue.enqueue("treatment.search", self.vault.encrypt(json.dumps(job)), now,
+                                  at=now + SEARCH_AGAIN_AFTER)
 
     def _over_limit(self, contact, now: datetime) -> bool:
         """Per-number messages in a one-minute window, counted in the shared database."""

@@ -152,10 +152,10 @@ class TreatmentSearch:
         return None
 
     # -- after it ---------------------------------------------------------------------------
-    def fetch(self, pending: Pending) -> dict[int, list[Place]] | None:
+    def fetch(self, pending: Pending, wait: float | None = None) -> dict[int, list[Place]] | None:
         """The locator's places at the distances the cache lacked, widening only while
-        nothing is found; None when it failed or ran out of time."""
-        deadline = time.monotonic() + self.wait
+        nothing is found; None when it failed or ran out of time (``wait``, in all)."""
+        deadline = time.monotonic() + (self.wait if wait is None else wait)
         fetched: dict[int, list[Place]] = {}
         try:
             for miles in RADII:
@@ -182,14 +182,17 @@ class TreatmentSearch:
                 index_elements=["zip", "filter", "miles"],
                 set_={"fetched_at": now, "places": values["places"]}))
 
-    def finish(self, pending: Pending, fetched: dict[int, list[Place]] | None) -> None:
-        """Put the places (or why there are none) into the turn."""
+    def finish(self, pending: Pending, fetched: dict[int, list[Place]] | None,
+               may_defer: bool = True) -> None:
+        """Put the places (or why there are none) into the turn; a texter's search the
+        locator failed is handed to ``defer`` when ``may_defer``."""
         turn, lang = pending.turn, pending.turn.lang
         text_them = turn.action == "text_search"
         channel = SMS if text_them else pending.channel   # how the places reach the person
         found = _nearest({**pending.known, **(fetched or {})}) if fetched is not None else None
         if found is None:
-            if channel == SMS and not text_them and self.defer is not None and self.defer(pending):
+            if (channel == SMS and not text_them and may_defer and self.defer is not None
+                    and self.defer(pending)):
                 reply = self.texts.text(lang, "search.looking", zip=pending.zip)
             else:
                 reply = self.texts.text(lang, "search.unavailable", channel, zip=pending.zip)

@@ -226,22 +226,64 @@ def test_the_zip_code_is_cached_by_zip_code_never_with_a_number(app, twilio):
 
 # -- when the locator cannot answer ----------------------------------------------------------------
 
+def worker_app(make_app, locator, twilio_rest, **settings):
+    app = make_app(FINDTREATMENT_API_BASE=locator.url, TWILIO_ACCOUNT_SID="AC" + "0" * 32,
+                   TWILIO_API_BASE=twilio_rest.url, **settings)
+    helpline_of(app).clock.set(utcnow().replace(microsecond=0))
+    return app
+
+
+def texted(twilio_rest) -> list[str]:
+    return [r["form"]["Body"] for r in twilio_rest.requests]
+
+
 @pytest.mark.parametrize("mode", ["text", "error", "throttled", "garbled", "slow"])
-def test_a_locator_that_fails_gets_the_national_helpline_and_the_link(make_app, locator, caplog,
-                                                                      mode):
-    app = make_app(FINDTREATMENT_API_BASE=locator.url, FINDTREATMENT_WAIT_SECONDS=0.3)
+def test_a_locator_that_fails_is_tried_again_then_the_national_helpline_is_texted(
+        make_app, locator, twilio_rest, caplog, mode):
+    app = worker_app(make_app, locator, twilio_rest, FINDTREATMENT_WAIT_SECONDS=0.3)
+    helpline = helpline_of(app)
     twilio = Twilio(app.test_client())
     locator.mode = mode
     twilio.text("hi")
-    reply = twilio.text("10001")
-    assert reply.startswith("The treatment locator isn't answering right now.")
-    assert SAMHSA in reply and LINK in reply
+    assert twilio.text("10001").startswith("Looking for places near 10001...")
+    for _ in range(3):   # the worker asks again every 30 s for two minutes
+        helpline.queue.run_due(helpline.clock.advance(seconds=30), periodic=False)
+        assert texted(twilio_rest) == []
+    helpline.queue.run_due(helpline.clock.advance(seconds=30), periodic=False)
+    (sent,) = texted(twilio_rest)
+    assert sent.startswith("The treatment locator isn't answering right now.")
+    assert SAMHSA in sent and LINK in sent and twilio_rest.requests[0]["form"]["To"] == TEXTER
     assert "treatment locator unavailable" in caplog.text
     assert TEXTER not in caplog.text and TEXTER[1:] not in caplog.text
-    with helpline_of(app).store.transaction() as db:
+    with helpline.store.transaction() as db:
         assert db.execute(select(func.count()).select_from(CachedPlaces)).scalar_one() == 0
     locator.mode = "ok"
     assert "Harbor Recovery Center" in twilio.text("10001")   # a failure is never cached
+
+
+def test_a_slow_search_is_finished_by_the_worker_and_texted(make_app, locator, twilio_rest):
+    app = worker_app(make_app, locator, twilio_rest)
+    helpline = helpline_of(app)
+    twilio = Twilio(app.test_client())
+    locator.mode = "error"
+    twilio.text("hi")
+    assert twilio.text("10001").startswith("Looking for places near 10001...")
+    locator.mode = "ok"
+    helpline.queue.run_due(helpline.clock.advance(seconds=5), periodic=False)
+    (sent,) = texted(twilio_rest)
+    assert "1) Harbor Recovery Center" in sent and LINK in sent
+    assert twilio_rest.requests[0]["form"]["To"] == TEXTER
+
+
+def test_with_the_queue_store_down_a_failed_search_gets_the_national_helpline_at_once(
+        make_app, locator, monkeypatch):
+    app = make_app(FINDTREATMENT_API_BASE=locator.url)
+    monkeypatch.setattr(helpline_of(app).queue, "enqueue", lambda *args, **kwargs: False)
+    twilio = Twilio(app.test_client())
+    locator.mode = "error"
+    twilio.text("hi")
+    reply = twilio.text("10001")
+    assert reply.startswith("The treatment locator isn't answering right now.") and SAMHSA in reply
 
 
 def test_no_database_lock_is_held_while_the_locator_is_asked(app, twilio, locator):
@@ -268,7 +310,7 @@ def test_a_locator_that_cannot_be_reached_gets_the_fallback(make_app):
     standin.close()
     twilio = Twilio(make_app(FINDTREATMENT_API_BASE=url).test_client())
     twilio.text("hi")
-    assert SAMHSA in twilio.text("10001")
+    assert twilio.text("10001").startswith("Looking for places near 10001...")  # the worker goes on
 
 
 def test_the_worker_seam_tells_the_texter_the_list_is_coming(app, twilio, locator):
