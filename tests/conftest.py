@@ -20,6 +20,8 @@ from helpline.config import from_environment
 from helpline.migrate import upgrade
 from helpline.store import Store
 
+from .twilio_standin import TwilioStandIn
+
 
 class _Reads(dict):
     """Records each name the settings ask the environment for."""
@@ -210,3 +212,11 @@ def twiml(response) -> ET.Element:
 @pytest.fixture
 def twilio(app):
     return Twilio(app.test_client())
+
+
+@pytest.fixture
+def standin():
+    """A local stand-in for Twilio's REST API (tests/twilio_standin.py)."""
+    server = TwilioStandIn()
+    yield server
+    server.close()

@@ -13,16 +13,8 @@ from helpline.store import (Callback, Chat, Contact, Conversation, Event, Receip
 from helpline.twilio_api import FAILED, RETRY, SENT, TwilioApi
 
 from .conftest import TEXTER, Twilio, twiml
-from .twilio_standin import TwilioStandIn
 
 ACCOUNT = "AC" + "0" * 32
-
-
-@pytest.fixture
-def standin():
-    server = TwilioStandIn()
-    yield server
-    server.close()
 
 
 def run(app, *args, input=None):

@@ -14,18 +14,10 @@ from helpline.store import AuthFailure, Callback, Representative, utcnow
 
 from .conftest import CALLER, Twilio, twiml
 from .test_shifts import wait_for
-from .twilio_standin import TwilioStandIn
 
 REP_A, REP_B, COORDINATOR = "+15555550901", "+15555550902", "+15555550999"
 PASSCODE = "73915264"
 REP_SID = "CA" + "e" * 32
-
-
-@pytest.fixture
-def standin():
-    server = TwilioStandIn()
-    yield server
-    server.close()
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from sqlalchemy import select, text, update
 from helpline.store import Callback, Representative, Voicemail, utcnow
 
 from .conftest import CALLER, TEXTER, Twilio, twiml
-from .twilio_standin import TwilioStandIn
 
 REP_A, REP_B, COORDINATOR = "+15555550901", "+15555550902", "+15555550999"
 HELPLINE = "+15555550100"
@@ -19,13 +18,6 @@ ACCOUNT = "AC" + "1" * 32
 RECORDINGS = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Recordings/"
 # 2026-11-30 is a Monday. New York is UTC-5 in winter.
 MON_0900_NY = datetime(2026, 11, 30, 14, 0)
-
-
-@pytest.fixture
-def standin():
-    server = TwilioStandIn()
-    yield server
-    server.close()
 
 
 @pytest.fixture

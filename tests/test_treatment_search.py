@@ -23,7 +23,6 @@ from helpline.treatment_search import CachedPlaces
 from .conftest import CALLER, TEXTER, Twilio, twiml
 from .locator_standin import LocatorStandIn, spanish_rows
 from .test_shifts import wait_for
-from .twilio_standin import TwilioStandIn
 
 SAMHSA = "1-800-662-4357"
 LINK = "findtreatment.gov/locator?sAddr=10001"
@@ -226,21 +225,21 @@ def test_the_zip_code_is_cached_by_zip_code_never_with_a_number(app, twilio):
 
 # -- when the locator cannot answer ----------------------------------------------------------------
 
-def worker_app(make_app, locator, twilio_rest, **settings):
+def worker_app(make_app, locator, standin, **settings):
     app = make_app(FINDTREATMENT_API_BASE=locator.url, TWILIO_ACCOUNT_SID="AC" + "0" * 32,
-                   TWILIO_API_BASE=twilio_rest.url, **settings)
+                   TWILIO_API_BASE=standin.url, **settings)
     helpline_of(app).clock.set(utcnow().replace(microsecond=0))
     return app
 
 
-def texted(twilio_rest) -> list[str]:
-    return [r["form"]["Body"] for r in twilio_rest.requests]
+def texted(standin) -> list[str]:
+    return [r["form"]["Body"] for r in standin.requests]
 
 
 @pytest.mark.parametrize("mode", ["text", "error", "throttled", "garbled", "slow"])
 def test_a_locator_that_fails_is_tried_again_then_the_national_helpline_is_texted(
-        make_app, locator, twilio_rest, caplog, mode):
-    app = worker_app(make_app, locator, twilio_rest, FINDTREATMENT_WAIT_SECONDS=0.3)
+        make_app, locator, standin, caplog, mode):
+    app = worker_app(make_app, locator, standin, FINDTREATMENT_WAIT_SECONDS=0.3)
     helpline = helpline_of(app)
     twilio = Twilio(app.test_client())
     locator.mode = mode
@@ -248,11 +247,11 @@ def test_a_locator_that_fails_is_tried_again_then_the_national_helpline_is_texte
     assert twilio.text("10001").startswith("Looking for places near 10001...")
     for _ in range(3):   # the worker asks again every 30 s for two minutes
         helpline.queue.run_due(helpline.clock.advance(seconds=30), periodic=False)
-        assert texted(twilio_rest) == []
+        assert texted(standin) == []
     helpline.queue.run_due(helpline.clock.advance(seconds=30), periodic=False)
-    (sent,) = texted(twilio_rest)
+    (sent,) = texted(standin)
     assert sent.startswith("The treatment locator isn't answering right now.")
-    assert SAMHSA in sent and LINK in sent and twilio_rest.requests[0]["form"]["To"] == TEXTER
+    assert SAMHSA in sent and LINK in sent and standin.requests[0]["form"]["To"] == TEXTER
     assert "treatment locator unavailable" in caplog.text
     assert TEXTER not in caplog.text and TEXTER[1:] not in caplog.text
     with helpline.store.transaction() as db:
@@ -261,8 +260,8 @@ def test_a_locator_that_fails_is_tried_again_then_the_national_helpline_is_texte
     assert "Harbor Recovery Center" in twilio.text("10001")   # a failure is never cached
 
 
-def test_a_slow_search_is_finished_by_the_worker_and_texted(make_app, locator, twilio_rest):
-    app = worker_app(make_app, locator, twilio_rest)
+def test_a_slow_search_is_finished_by_the_worker_and_texted(make_app, locator, standin):
+    app = worker_app(make_app, locator, standin)
     helpline = helpline_of(app)
     twilio = Twilio(app.test_client())
     locator.mode = "error"
@@ -270,9 +269,9 @@ def test_a_slow_search_is_finished_by_the_worker_and_texted(make_app, locator, t
     assert twilio.text("10001").startswith("Looking for places near 10001...")
     locator.mode = "ok"
     helpline.queue.run_due(helpline.clock.advance(seconds=5), periodic=False)
-    (sent,) = texted(twilio_rest)
+    (sent,) = texted(standin)
     assert "1) Harbor Recovery Center" in sent and LINK in sent
-    assert twilio_rest.requests[0]["form"]["To"] == TEXTER
+    assert standin.requests[0]["form"]["To"] == TEXTER
 
 
 def test_with_the_queue_store_down_a_failed_search_gets_the_national_helpline_at_once(
@@ -376,16 +375,9 @@ class Call:
 
 
 @pytest.fixture
-def twilio_rest():
-    standin = TwilioStandIn()
-    yield standin
-    standin.close()
-
-
-@pytest.fixture
-def voice_app(make_app, locator, twilio_rest):
+def voice_app(make_app, locator, standin):
     return make_app(FINDTREATMENT_API_BASE=locator.url, TWILIO_ACCOUNT_SID="AC" + "0" * 32,
-                    TWILIO_API_BASE=twilio_rest.url)
+                    TWILIO_API_BASE=standin.url)
 
 
 def test_a_caller_keys_a_zip_code_and_hears_the_two_nearest(voice_app):
@@ -412,14 +404,14 @@ def test_a_caller_can_say_the_zip_code(voice_app, locator):
     assert queries(locator)[0]["sCodes"] == "BU,METH,NU,OTP"
 
 
-def test_2_texts_the_places_to_the_callers_number_from_the_helpline(voice_app, twilio_rest):
+def test_2_texts_the_places_to_the_callers_number_from_the_helpline(voice_app, standin):
     call = Call(Twilio(voice_app.test_client()))
     call.to_zip_entry()
     call.press("10001")
     spoken = call.press("2")
     assert "We're sending them to your phone by text now." in spoken
-    wait_for(lambda: twilio_rest.requests)   # sent by REST after the answer
-    (sent,) = twilio_rest.requests
+    wait_for(lambda: standin.requests)   # sent by REST after the answer
+    (sent,) = standin.requests
     assert sent["form"]["To"] == CALLER and sent["form"]["From"] == "+15555550100"
     body = sent["form"]["Body"]
     assert body.startswith("Places within 25 miles of 10001")

@@ -13,17 +13,9 @@ from sqlalchemy import select, update
 from helpline.store import Callback, Chat, Checkin, Conversation, Representative, utcnow
 
 from .conftest import TEXTER, Twilio, twiml
-from .twilio_standin import TwilioStandIn
 
 REP_A, REP_B, COORDINATOR = "+15555550901", "+15555550902", "+15555550999"
 HELPLINE, ACCOUNT, CALLER = "+15555550100", "AC" + "0" * 32, "+15555550188"
-
-
-@pytest.fixture
-def standin():
-    server = TwilioStandIn()
-    yield server
-    server.close()
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ from sqlalchemy import select
 from helpline.store import Chat
 
 from .conftest import TEXTER, Twilio, settings
-from .twilio_standin import TwilioStandIn
 
 ROOT = Path(__file__).resolve().parent.parent
 REP, COORDINATOR = "+15555550901", "+15555550999"
@@ -48,13 +47,6 @@ def queue_store(request, tmp_path):
     client = redis.Redis.from_url(REDIS_URL)
     for key in client.scan_iter(f"*{name}*"):
         client.delete(key)
-
-
-@pytest.fixture
-def standin():
-    server = TwilioStandIn()
-    yield server
-    server.close()
 
 
 ENV_NAMES = {"QUEUE_PATH": "HELPLINE_QUEUE_PATH", "QUEUE_NAME": "HELPLINE_QUEUE_NAME",
