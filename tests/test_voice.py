@@ -348,7 +348,7 @@ def test_the_spanish_key_means_nothing_else_anywhere(call):
         assert spoken.startswith("Sorry, I didn't get that."), (path, spoken)
         call.press("9")
     spoken = call.press("8")
-    assert "Para datos sobre la heroína" in spoken
+    assert "Datos sobre la heroína, oprima 1" in spoken
     assert_listening(call, "es-US", "Polly.Lupe")
 
 
