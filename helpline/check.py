@@ -331,6 +331,7 @@ def text_references(flow: Flow) -> list[tuple[str, str]]:
         refs += [(o.label, f"{base}.options[{i}].label") for i, o in enumerate(node.options, 1)]
         refs += [(p, f"{base}.pieces[{i}]") for i, p in enumerate(node.pieces, 1)]
     refs += [(k.text, f"crisis.kinds.{k.name}.text") for k in flow.crisis]
+    refs += [(k.answer, f"crisis.kinds.{k.name}.answer") for k in flow.crisis if k.answer]
     refs += [(key, f"texts.{role}") for role, key in flow.texts.items()]
     return refs
 
@@ -421,7 +422,7 @@ def used_texts(flow: Flow, channel: str) -> set[str]:
         node = flow.nodes[node_id]
         keys |= {k for k in (node.text, node.footer) if k} | set(node.pieces)
         keys |= {o.label for o in _options(node, (channel,))}
-    keys |= {k.text for k in flow.crisis}
+    keys |= {k.text for k in flow.crisis} | {k.answer for k in flow.crisis if k.answer}
     skip = VOICE_ONLY_ROLES if channel == SMS else SMS_ONLY_ROLES
     keys |= {key for role, key in flow.texts.items() if role not in skip}
     return keys
@@ -837,6 +838,12 @@ def sms_replies(engine: Engine, flow: Flow, code: str):
             follow = flow.nodes.get(getattr(kind, "then", None) or "", then)
             yield f"crisis.kinds.{kind.name}", f"the crisis answer + '{follow.id}'", \
                 [kind.text] + node_keys(follow, 0), handle(state, Input("text", words[0]))
+            for question in lang.words.get("question", ())[:1]:
+                if kind.answer:
+                    yield f"crisis.kinds.{kind.name}.answer", \
+                        f"a question about it: the crisis answer + its answer + '{follow.id}'", \
+                        [kind.text, kind.answer] + node_keys(follow, 0), \
+                        handle(state, Input("text", f"{question} {words[0]}"))
     if len(phrases) > 1:
         yield "crisis", f"all crisis answers together + '{then.id}'", \
             [k.text for k in flow.crisis] + node_keys(then, 0), \

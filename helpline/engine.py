@@ -175,6 +175,8 @@ class _Step:
             return self.turn
         if kinds:
             self.answer_crisis(kinds)
+            if self.asks_about(raw, text):
+                self.turn.say += [self.text(k.answer) for k in kinds if k.answer]
             self.state["misses"] = 0
             return self.goto(self.after_crisis(kinds))
 
@@ -213,6 +215,12 @@ class _Step:
         for kind in kinds:
             self.say(kind.text)
             self.turn.events.append(f"crisis:{kind.name}")
+
+    def asks_about(self, raw: str, text: str) -> bool:
+        """A question ("what is an overdose", "signs of overdose?") may be about a crisis
+        rather than one happening: after the crisis answer, it gets its own answer too."""
+        return raw.rstrip().endswith("?") or any(
+            text == phrase or text.startswith(phrase + " ") for phrase in self.words("question"))
 
     def crisis_kinds(self, raw: str) -> list:
         """A crisis in the words of any language counts (:mod:`helpline.crisis`); the answer

@@ -38,8 +38,9 @@ ACTIONS = {"connect", "record", "callback", "hangup", "lifeline", "search", "tex
 SEARCH_FIELDS = {"goto", "invalid", "at", "invite", "invite_at", "keypad", "filters"}
 ENGINE_TEXTS = {"welcome", "option", "didnt_get", "lifeline", "offer_person", "series_more",
                 "series_last", "stop", "start", "help", "thanks", "language_offer"}
-# Word lists the code itself reads: small talk, and leaving the line for a person.
-ENGINE_WORDS = ("greeting", "thanks", "leave")
+# Word lists the code itself reads: small talk, leaving the line for a person, and how a
+# question begins (a question about a crisis gets its answer after the crisis answer).
+ENGINE_WORDS = ("greeting", "thanks", "leave", "question")
 CARRIER_KEYWORDS = {"stop", "start", "help"}
 COMMANDS = {"person", "menu", "back", "repeat", "next", "sources"}
 
@@ -96,6 +97,7 @@ class CrisisKind:
     words: str
     text: str
     then: str | None = None   # where this kind alone leads; else the flow's crisis.then
+    answer: str | None = None  # said too when the message asks about it ("what is an overdose")
 
 
 @dataclass(frozen=True)
@@ -196,6 +198,7 @@ class Flow:
     def all_text_keys(self) -> list[tuple[str, str]]:
         keys = [(k, f"nodes.{n.id}") for n in self.nodes.values() for k in n.text_keys()]
         keys += [(k.text, f"crisis.{k.name}") for k in self.crisis]
+        keys += [(k.answer, f"crisis.{k.name}.answer") for k in self.crisis if k.answer]
         keys += [(key, f"texts.{name}") for name, key in self.texts.items()]
         if self.search:
             keys.append((self.search.invite, "search.invite"))
@@ -264,7 +267,7 @@ def _parse(file: str, raw: dict) -> Flow:
     crisis_raw = need(raw, "crisis", "top level")
     crisis = tuple(
         CrisisKind(str(name), need(spec, "words", f"crisis.{name}"), need(spec, "text", f"crisis.{name}"),
-                   spec.get("then"))
+                   spec.get("then"), spec.get("answer"))
         for name, spec in (need(crisis_raw, "kinds", "crisis") or {}).items())
     start = need(raw, "start", "top level")
     if not isinstance(start, dict):

@@ -393,3 +393,44 @@ def test_dependence_is_explained_once_and_naltrexone_is_not_said_to_ease_withdra
     assert not [t for t in english if "MAT eases" in t]
     eases = content(app).text("en", "treatment.moud_works", "sms")
     assert eases.startswith("Buprenorphine and methadone ease withdrawal")
+
+
+# -- a question about a crisis gets the crisis line first, then its answer --------------------------
+
+@pytest.mark.parametrize("lang, question, crisis, answer", [
+    ("en", "what is an overdose", "crisis.overdose", "safety.overdose"),
+    ("en", "can you overdose on methadone?", "crisis.overdose", "safety.overdose"),
+    ("en", "how do i help someone who is suicidal", "crisis.suicide", "safety.suicide_helping"),
+    ("es", "que es una sobredosis", "crisis.overdose", "safety.overdose"),
+    ("es", "¿cómo ayudo a alguien que piensa en el suicidio?", "crisis.suicide",
+     "safety.suicide_helping"),
+])
+def test_sms_a_question_about_a_crisis_gets_its_answer_after_the_crisis_line(
+        app, twilio, lang, question, crisis, answer):
+    if lang == "es":
+        spanish(twilio)
+    reply = twilio.text(question)
+    first, then = content(app).text(lang, crisis, "sms"), content(app).text(lang, answer, "sms")
+    assert reply.startswith(first) and reply.index(then) > len(first)
+    assert sms_segments(reply).count <= 4
+
+
+def test_sms_a_crisis_happening_gets_the_crisis_line_without_the_lesson(app, twilio):
+    reply = twilio.text("my brother is overdosing")
+    assert reply.startswith(content(app).text("en", "crisis.overdose", "sms"))
+    assert content(app).text("en", "safety.overdose", "sms") not in reply
+
+
+@pytest.mark.parametrize("lang, question, answer", [
+    ("en", "what are the signs of an overdose", "safety.overdose"),
+    ("es", "cuales son las senales de una sobredosis", "safety.overdose"),
+])
+def test_voice_a_question_about_a_crisis_gets_its_answer_too(app, twilio, lang, question, answer):
+    call = Call(twilio)
+    call.start()
+    if lang == "es":
+        call.press("8")
+    spoken = call.say(question)
+    crisis_line = content(app).text(lang, "crisis.overdose", "voice")
+    assert spoken.startswith(crisis_line)
+    assert content(app).text(lang, answer, "voice") in spoken
