@@ -10,6 +10,8 @@ Errors (the command exits non-zero):
 - a file that is not valid YAML, an entry with unknown fields, a key written twice in a file;
 - a reference to a node, text, word list, source or language that does not exist;
 - a language missing a text, word list or source that another language has;
+- a text the Python code names (declared in ``helpline/texts.py``) missing in a language, or
+  empty on a channel the code reads it on;
 - a node no path reaches (from ``start``, ``home``, commands, ``crisis.then`` and each crisis
   kind's ``then``, options, ``then``, ``silence``, ``miss``); a node with no way back to ``home``; no ``person`` command;
 - a broken placeholder (a ``{`` or ``}`` on its own);
@@ -65,6 +67,7 @@ from pathlib import Path
 import yaml
 
 from . import content as content_module
+from . import texts as code_texts
 from .content import (SPECIAL_FILES, Content, ContentError, Language, add_crisis_vocabulary,
                       sms_segments)
 from .crisis import SPECIAL_KEYS as CRISIS_SPECIAL_KEYS
@@ -566,6 +569,13 @@ def check_languages_match(project: Project, crisis_words: set[str]) -> None:
                             f"{project.content_label}/{owner}/{file} has it; add a translation")
 
 
+def check_code_texts(project: Project) -> None:
+    """The texts only the code names: nothing else would notice one missing."""
+    for code, key, file, message in code_texts.problems(project.languages):
+        if (code, key) not in project.broken:
+            project.add(ERROR, f"{project.content_label}/{code}/{file}", key, message)
+
+
 def placeholders(text: str | None) -> set[str]:
     return {name[1:-1] for name in PLACEHOLDER.findall(text or "")}
 
@@ -1015,6 +1025,7 @@ def run(content_dir, flows_dir, default: str = "en") -> list[Finding]:
     sound = {file: check_flow(project, file, flow) for file, flow in project.flows.items()}
     check_crisis_words(project, flows)
     check_languages_match(project, {k.words for f in flows for k in f.crisis})
+    check_code_texts(project)
     check_entries(project, flows)
     check_placeholders_match(project)
     sms_used = set().union(*(used_texts(f, SMS) for f in flows)) if flows else set()
@@ -1045,6 +1056,7 @@ def _check_as_the_app_loads(project: Project, content_dir, flows_dir, default: s
     """The app's own loaders are the last word: what they refuse is an error here too."""
     try:
         content = Content.load(Path(content_dir), default)
+        code_texts.require(content)
         load_main_flow(Path(flows_dir), content)
     except (ContentError, FlowError) as exc:
         file, key, message = (str(exc).split(": ", 2) + ["", ""])[:3]
