@@ -41,10 +41,11 @@ What a texter receives is checked as composed by the engine itself (welcome + ma
 "didn't get that" with the crisis numbers + a menu's choices, a series piece + its prompt,
 a crisis answer + what follows,
 the carrier keyword replies), not only entry by entry. Every entry's ``text`` is checked for
-SMS except the ones only the voice flow uses. What a caller hears is checked in the
-``voice`` variant when an entry has one, else in ``text``, for the entries a caller can
-hear: those of nodes reachable from ``start.voice``, the crisis answers, the engine's texts,
-and every entry that has a ``voice`` variant.
+SMS except the ones only the voice flow, or the code only on the phone, uses. What a caller
+hears is checked in the ``voice`` variant when an entry has one, else in ``text``, for the
+entries a caller can hear: those of nodes reachable from ``start.voice``, the crisis answers,
+the engine's texts, the texts ``helpline/texts.py`` says the code speaks, and every entry
+that has a ``voice`` variant.
 
 The fact rule: an entry states a fact, and must name its ``sources``, when its key starts
 with ``facts.``, ``forms.``, ``treatment.``, ``safety.`` or ``families.``; when it is in
@@ -1030,6 +1031,9 @@ def run(content_dir, flows_dir, default: str = "en") -> list[Finding]:
     check_placeholders_match(project)
     sms_used = set().union(*(used_texts(f, SMS) for f in flows)) if flows else set()
     voice_used = set().union(*(used_texts(f, VOICE) for f in flows)) if flows else None
+    sms_used |= code_texts.read_on(SMS)
+    if voice_used is not None:
+        voice_used |= code_texts.read_on(VOICE)
     if project.content is not None:
         check_sms_entries(project, (voice_used or set()) - sms_used)
     check_voice_entries(project, voice_used)

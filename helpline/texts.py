@@ -76,6 +76,11 @@ GROUPS = (
 DECLARED: dict[str, Group] = {key: group for group in GROUPS for key in group.keys}
 
 
+def read_on(channel: str) -> set[str]:
+    """The declared keys the code reads on ``channel`` (for the checker's SMS and voice rules)."""
+    return {key for key, group in DECLARED.items() if channel in group.channels}
+
+
 def problems(languages: dict[str, Language]) -> list[tuple[str, str, str, str]]:
     """(language, key, file where it belongs, what is wrong) for every declared key a
     language lacks, or has with nothing to say on a channel the code reads it on."""

@@ -199,3 +199,17 @@ def test_the_scan_finds_a_key_the_code_would_look_up(tmp_path):
     assert "sms" not in found   # a channel, not a key
     assert any(isinstance(k, re.Pattern) and k.pattern == r"chat\.mood\.[a-z0-9_]+" for k in found)
     assert set(returned_keys(tmp_path / "helpline")) == {"search.zip_closed"}
+
+
+# -- the channels the code reads a text on ---------------------------------------------------------
+
+def test_a_text_the_code_only_speaks_is_checked_as_heard_not_as_sms(copy):
+    """rep.call.goodbye is in no flow: it is checked as a caller hears it because
+    helpline/texts.py says the code speaks it, and never counted in SMS segments."""
+    copy.set_entry("content/en/representatives.yaml", "rep.call.goodbye",
+                   "Goodbye & thank you. " + "Thank you for your time today. " * 30, sources=None)
+    found = [f for f in copy.findings() if f.key == "rep.call.goodbye"
+             and f.file == "content/en/representatives.yaml"]
+    assert any("a caller hears this ('text'): the symbol &" in f.message for f in found), found
+    assert any("seconds spoken" in f.message for f in found), found
+    assert not any("SMS" in f.message for f in found), found
