@@ -1,4 +1,5 @@
-"""Every content key the Python code names itself, and the channels it is read on.
+"""Every content key (and word list) the Python code names itself, and the channels it is
+read on.
 
 The flows name most texts, and :mod:`helpline.flows` refuses a flow naming a text that is
 missing. The keys below are named only in code (``content.text(lang, "rep.sms.new")``), so
@@ -75,6 +76,12 @@ GROUPS = (
 
 DECLARED: dict[str, Group] = {key: group for group in GROUPS for key in group.keys}
 
+# Word lists the code reads itself (the flows name the rest): in content/<lang>/words.yaml.
+WORD_LISTS = {
+    "callback": "texters waiting for a person, asking to be called back",
+    "checkin_yes": "texters answering a check-in",
+}
+
 
 def read_on(channel: str) -> set[str]:
     """The declared keys the code reads on ``channel`` (for the checker's SMS and voice rules)."""
@@ -83,9 +90,15 @@ def read_on(channel: str) -> set[str]:
 
 def problems(languages: dict[str, Language]) -> list[tuple[str, str, str, str]]:
     """(language, key, file where it belongs, what is wrong) for every declared key a
-    language lacks, or has with nothing to say on a channel the code reads it on."""
+    language lacks, or has with nothing to say on a channel the code reads it on; and every
+    declared word list a language lacks or leaves empty."""
     found = []
     for code, lang in languages.items():
+        for name, readers in WORD_LISTS.items():
+            if not lang.words.get(name):
+                found.append((code, name, lang.word_files.get(name, "words.yaml"),
+                              f"missing or empty: the helpline's code reads this word list "
+                              f"({readers}); add it"))
         for key, group in DECLARED.items():
             entry = lang.entries.get(key)
             if entry is None:

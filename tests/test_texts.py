@@ -17,6 +17,7 @@ from .test_check import ROOT, copy, flask_cli, only  # noqa: F401  (copy is a fi
 PACKAGE = ROOT / "helpline"
 # The calls that look a text up by key, and the helpers that pass a key on to one.
 LOOKUPS = {"text", "staff_text", "say", "alert", "_rep_hangup", "_ask_again"}
+WORD_LOOKUPS = {"words", "phrases"}
 KEY = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*")
 
 
@@ -110,8 +111,9 @@ def _strings(node: ast.AST, assigned: dict[str, list[ast.AST]],
     return []
 
 
-def keys_in_lookups(package: Path = PACKAGE) -> dict[str | re.Pattern, list[str]]:
-    """Each key (or f-string pattern) passed to a text look-up in helpline/, with where."""
+def keys_in_lookups(package: Path = PACKAGE,
+                    lookups: set[str] = LOOKUPS) -> dict[str | re.Pattern, list[str]]:
+    """Each key (or f-string pattern) passed to a look-up in helpline/, with where."""
     found: dict[str | re.Pattern, list[str]] = {}
     for path in sorted(package.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -128,7 +130,7 @@ def keys_in_lookups(package: Path = PACKAGE) -> dict[str | re.Pattern, list[str]
                 if not isinstance(call, ast.Call):
                     continue
                 name = getattr(call.func, "attr", getattr(call.func, "id", None))
-                if name not in LOOKUPS:
+                if name not in lookups:
                     continue
                 for arg in call.args:
                     for key in _strings(arg, assigned):
@@ -172,6 +174,13 @@ def test_every_key_the_code_looks_up_is_declared():
     assert undeclared == [], "declare these in helpline/texts.py:\n" + "\n".join(undeclared)
 
 
+def test_every_word_list_the_code_reads_is_declared():
+    from helpline.flows import ENGINE_WORDS   # the flow loader requires these
+    found = keys_in_lookups(lookups=WORD_LOOKUPS)
+    literals = {k for k in found if isinstance(k, str)}
+    assert literals - set(ENGINE_WORDS) == set(texts.WORD_LISTS), found
+
+
 def test_every_declared_key_is_one_the_code_looks_up():
     """No stale declarations, and the scan above sees every kind of look-up the code makes."""
     found = keys_in_lookups()
@@ -199,6 +208,18 @@ def test_the_scan_finds_a_key_the_code_would_look_up(tmp_path):
     assert "sms" not in found   # a channel, not a key
     assert any(isinstance(k, re.Pattern) and k.pattern == r"chat\.mood\.[a-z0-9_]+" for k in found)
     assert set(returned_keys(tmp_path / "helpline")) == {"search.zip_closed"}
+
+
+def test_a_word_list_the_code_reads_missing_is_reported_and_refused(tmp_path, copy):
+    """Without it a waiting texter's CALLBACK went unrecognised, and nothing said why."""
+    for code in ("en", "es"):
+        delete_entry(copy.content / code / "words.yaml", "callback")
+    errors = copy.findings("error")
+    for code in ("en", "es"):
+        found = only(errors, f"content/{code}/words.yaml", "callback")
+        assert "the helpline's code reads this word list (texters waiting" in found.message
+    with pytest.raises(ContentError, match=r"^content/en/words\.yaml: callback: missing or empty"):
+        create_app(settings(tmp_path, CONTENT_DIR=str(copy.content)))
 
 
 # -- the channels the code reads a text on ---------------------------------------------------------
