@@ -8,7 +8,7 @@ import click
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, errors
+from . import cli, errors, texts
 from . import config as settings
 from . import staff  # imported early: its tables must be known before store.migrate()
 from .content import Content, ContentError
@@ -57,6 +57,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
     try:
         content = Content.load(app.config["CONTENT_DIR"], app.config["HELPLINE_DEFAULT_LANGUAGE"])
+        texts.require(content)
         flow = load_flow(app.config["FLOWS_DIR"], content)
     except (ContentError, FlowError) as exc:
         if serving:

@@ -10,6 +10,8 @@ Errors (the command exits non-zero):
 - a file that is not valid YAML, an entry with unknown fields, a key written twice in a file;
 - a reference to a node, text, word list, source or language that does not exist;
 - a language missing a text, word list or source that another language has;
+- a text the Python code names (declared in ``helpline/texts.py``) missing in a language, or
+  empty on a channel the code reads it on;
 - a node no path reaches (from ``start``, ``home``, commands, ``crisis.then`` and each crisis
   kind's ``then``, options, ``then``, ``silence``, ``miss``); a node with no way back to ``home``; no ``person`` command;
 - a broken placeholder (a ``{`` or ``}`` on its own);
@@ -39,10 +41,11 @@ What a texter receives is checked as composed by the engine itself (welcome + ma
 "didn't get that" with the crisis numbers + a menu's choices, a series piece + its prompt,
 a crisis answer + what follows,
 the carrier keyword replies), not only entry by entry. Every entry's ``text`` is checked for
-SMS except the ones only the voice flow uses. What a caller hears is checked in the
-``voice`` variant when an entry has one, else in ``text``, for the entries a caller can
-hear: those of nodes reachable from ``start.voice``, the crisis answers, the engine's texts,
-and every entry that has a ``voice`` variant.
+SMS except the ones only the voice flow, or the code only on the phone, uses. What a caller
+hears is checked in the ``voice`` variant when an entry has one, else in ``text``, for the
+entries a caller can hear: those of nodes reachable from ``start.voice``, the crisis answers,
+the engine's texts, the texts ``helpline/texts.py`` says the code speaks, and every entry
+that has a ``voice`` variant.
 
 The fact rule: an entry states a fact, and must name its ``sources``, when its key starts
 with ``facts.``, ``forms.``, ``treatment.``, ``safety.`` or ``families.``; when it is in
@@ -65,6 +68,7 @@ from pathlib import Path
 import yaml
 
 from . import content as content_module
+from . import texts as code_texts
 from .content import (SPECIAL_FILES, Content, ContentError, Language, add_crisis_vocabulary,
                       sms_segments)
 from .crisis import SPECIAL_KEYS as CRISIS_SPECIAL_KEYS
@@ -567,6 +571,13 @@ def check_languages_match(project: Project, crisis_words: set[str]) -> None:
                             f"{project.content_label}/{owner}/{file} has it; add a translation")
 
 
+def check_code_texts(project: Project) -> None:
+    """The texts only the code names: nothing else would notice one missing."""
+    for code, key, file, message in code_texts.problems(project.languages):
+        if (code, key) not in project.broken:
+            project.add(ERROR, f"{project.content_label}/{code}/{file}", key, message)
+
+
 def placeholders(text: str | None) -> set[str]:
     return {name[1:-1] for name in PLACEHOLDER.findall(text or "")}
 
@@ -1022,10 +1033,14 @@ def run(content_dir, flows_dir, default: str = "en") -> list[Finding]:
     sound = {file: check_flow(project, file, flow) for file, flow in project.flows.items()}
     check_crisis_words(project, flows)
     check_languages_match(project, {k.words for f in flows for k in f.crisis})
+    check_code_texts(project)
     check_entries(project, flows)
     check_placeholders_match(project)
     sms_used = set().union(*(used_texts(f, SMS) for f in flows)) if flows else set()
     voice_used = set().union(*(used_texts(f, VOICE) for f in flows)) if flows else None
+    sms_used |= code_texts.read_on(SMS)
+    if voice_used is not None:
+        voice_used |= code_texts.read_on(VOICE)
     if project.content is not None:
         check_sms_entries(project, (voice_used or set()) - sms_used)
     check_voice_entries(project, voice_used)
@@ -1052,6 +1067,7 @@ def _check_as_the_app_loads(project: Project, content_dir, flows_dir, default: s
     """The app's own loaders are the last word: what they refuse is an error here too."""
     try:
         content = Content.load(Path(content_dir), default)
+        code_texts.require(content)
         load_main_flow(Path(flows_dir), content)
     except (ContentError, FlowError) as exc:
         file, key, message = (str(exc).split(": ", 2) + ["", ""])[:3]
