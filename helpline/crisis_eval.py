@@ -4,7 +4,8 @@ run through the engine exactly as a first text, per language and part.
 A file ``<lang>.<part>.yaml`` maps a label to texts. ``overdose`` and ``suicide`` are
 crises and must get that crisis answer (recall); ``idiom``, ``info`` and ``none`` are not,
 and any crisis answer to them counts as a false positive (informational questions may get
-the crisis line first, so ``info`` has no target). The ``heldout`` part is never tuned on.
+the crisis line first, so ``info`` has no target, but they must get their own answer after
+it: ``answered`` counts those that do). The ``heldout`` part is never tuned on.
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ class Result:
     counts: dict[str, int] = field(default_factory=dict)
     hits: dict[str, int] = field(default_factory=dict)
     misses: list[tuple[str, str, str]] = field(default_factory=list)
+    answered: int = 0   # info texts given the crisis line and then their own answer
 
     def rate(self, label: str) -> float:
         return self.hits.get(label, 0) / self.counts[label] if self.counts.get(label) else 0.0
@@ -43,10 +45,14 @@ class Result:
         return self.recall >= RECALL_TARGET and self.rate("idiom") <= IDIOM_TARGET
 
 
-def recognised(engine: Engine, text: str) -> set[str]:
-    """The crisis kinds a first text gets an answer for."""
+def recognised(engine: Engine, text: str) -> tuple[set[str], bool]:
+    """The crisis kinds a first text gets an answer for, and whether it also got the answer
+    to a question about them ("what is an overdose")."""
     turn = engine.handle(engine.new_state(), Input("text", text), SMS, {"open": True})
-    return {e.split(":", 1)[1] for e in turn.events if e.startswith("crisis:")}
+    kinds = {e.split(":", 1)[1] for e in turn.events if e.startswith("crisis:")}
+    answers = {engine.content.text(turn.lang, k.answer, SMS)
+               for k in engine.flow.crisis if k.answer and k.name in kinds}
+    return kinds, bool(answers) and answers <= set(turn.say)
 
 
 def evaluate(engine: Engine, corpus: Path) -> list[Result]:
@@ -59,8 +65,9 @@ def evaluate(engine: Engine, corpus: Path) -> list[Result]:
                 raise ValueError(f"{path.name}: unknown label '{label}'")
             result.counts[label] = len(texts)
             for text in texts:
-                kinds = recognised(engine, str(text))
+                kinds, answered = recognised(engine, str(text))
                 hit = label in kinds if label in CRISES else bool(kinds)
+                result.answered += label == "info" and answered
                 result.hits[label] = result.hits.get(label, 0) + hit
                 if hit != (label in CRISES):
                     result.misses.append((label, ",".join(sorted(kinds)) or "-", str(text)))
@@ -77,6 +84,7 @@ def report(results: list[Result]) -> list[str]:
             f"{r.counts.get('suicide', 0)})  false positives: idiom {r.rate('idiom'):.2f} of "
             f"{r.counts.get('idiom', 0)}, none {r.rate('none'):.2f} of {r.counts.get('none', 0)}"
             f", info {r.rate('info'):.2f} of {r.counts.get('info', 0)}"
+            f" (then answered {r.answered} of {r.hits.get('info', 0)})"
             f"  {'meets targets' if r.meets_targets else 'BELOW TARGET'}")
     for r in results:
         for label, got, text in r.misses:

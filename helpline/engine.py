@@ -68,6 +68,10 @@ class Engine:
         self.flow = flow
         self.content = content
         self.keyword_replies = keyword_replies
+        # How a question begins, in any language (a crisis may be asked about in another
+        # language than the conversation's, as crisis words count in any language).
+        self.question_openings = tuple(sorted({f"{phrase} " for code in content.languages
+                                                for phrase in content.words(code, "question")}))
 
     def new_state(self, lang: str | None = None, opted_out: bool = False) -> dict:
         if lang not in self.content.languages:
@@ -219,8 +223,7 @@ class _Step:
     def asks_about(self, raw: str, text: str) -> bool:
         """A question ("what is an overdose", "signs of overdose?") may be about a crisis
         rather than one happening: after the crisis answer, it gets its own answer too."""
-        return raw.rstrip().endswith("?") or any(
-            text == phrase or text.startswith(phrase + " ") for phrase in self.words("question"))
+        return raw.rstrip().endswith("?") or f"{text} ".startswith(self.e.question_openings)
 
     def crisis_kinds(self, raw: str) -> list:
         """A crisis in the words of any language counts (:mod:`helpline.crisis`); the answer
