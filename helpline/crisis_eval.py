@@ -45,7 +45,12 @@ class Result:
         return self.recall >= RECALL_TARGET and self.rate("idiom") <= IDIOM_TARGET
 
 
-def recognised(engine: Engine, text: str) -> tuple[set[str], bool]:
+def recognised(engine: Engine, text: str) -> set[str]:
+    """The crisis kinds a first text gets an answer for."""
+    return answered(engine, text)[0]
+
+
+def answered(engine: Engine, text: str) -> tuple[set[str], bool]:
     """The crisis kinds a first text gets an answer for, and whether it also got the answer
     to a question about them ("what is an overdose")."""
     turn = engine.handle(engine.new_state(), Input("text", text), SMS, {"open": True})
@@ -65,9 +70,9 @@ def evaluate(engine: Engine, corpus: Path) -> list[Result]:
                 raise ValueError(f"{path.name}: unknown label '{label}'")
             result.counts[label] = len(texts)
             for text in texts:
-                kinds, answered = recognised(engine, str(text))
+                kinds, got_answer = answered(engine, str(text))
                 hit = label in kinds if label in CRISES else bool(kinds)
-                result.answered += label == "info" and answered
+                result.answered += label == "info" and got_answer
                 result.hits[label] = result.hits.get(label, 0) + hit
                 if hit != (label in CRISES):
                     result.misses.append((label, ",".join(sorted(kinds)) or "-", str(text)))
