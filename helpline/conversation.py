@@ -38,7 +38,6 @@ from .twilio_api import TwilioApi
 from .kept import Kept
 
 log = logging.getLogger(__name__)
-KEYWORDS = ("stop", "start", "help")
 HANGUP = "hangup"
 SEARCH_AGAIN_AFTER = timedelta(seconds=5)  # a slow locator, asked again by the worker
 REP_CALL = "repcall"  # conversations channel: a representative's call, once their passcode was right
@@ -198,10 +197,9 @@ class Helpline:
             new = state is None
             state = dict(state or self.engine.new_state(contact.lang), opted_out=contact.opted_out)
             context = self.context(roster, now, number, SMS)
-            if self._over_limit(contact, now):
-                probe = self.engine.handle(state, Input("text", body), SMS, context)
-                if not any(e in KEYWORDS or e.startswith("crisis:") for e in probe.events):
-                    return self._limited(contact, state)
+            if self._over_limit(contact, now) and not (
+                    self.engine.carrier_keyword(body) or self.engine.is_crisis(body)):
+                return self._limited(contact, state)
             if new:
                 self.record(db, SMS, ["contact"], now)
             chat = roster.open_chat_of_texter(number_hash)
@@ -283,11 +281,10 @@ class Helpline:
         opt-out spooled to be saved), anything else an apology with the national numbers.
         Also what ``/sms/fallback`` sends when Twilio could not reach ``/sms``."""
         turn = self.engine.handle(None, Input("text", body), SMS, {"open": True})
-        keyword = next((e for e in turn.events if e in KEYWORDS), None)
-        if keyword in ("stop", "start") and number:
-            self.spool.add({"kind": "opt_out" if keyword == "stop" else "opt_in",
+        if turn.keyword in ("stop", "start") and number:
+            self.spool.add({"kind": "opt_out" if turn.keyword == "stop" else "opt_in",
                             "hash": self.hash(number)})
-        if keyword or any(e.startswith("crisis:") for e in turn.events):
+        if turn.keyword or turn.crisis:
             return turn
         return Turn(state=turn.state, say=[self.offline_message(SMS)], listen=False)
 
@@ -325,13 +322,12 @@ class Helpline:
         and crisis words work as anywhere; LEAVE or MENU (the whole message) leave the line,
         MENU keeping the place for PLACE_KEEP_MINUTES."""
         probe = self.engine.handle(state, Input("text", body), SMS, context)
-        keyword = next((e for e in probe.events if e in KEYWORDS), None)
-        if keyword == "stop":
+        if probe.keyword == "stop":
             self._withdraw(roster, chat, probe, now)
             return probe
-        if keyword:
+        if probe.keyword:
             return probe
-        crisis = any(e.startswith("crisis:") for e in probe.events)
+        crisis = probe.crisis
         lang = state["lang"]
         if not crisis:
             if self.engine.means(lang, body, "leave"):
@@ -399,16 +395,14 @@ class Helpline:
         rep = roster.db.get(Representative, chat.rep_id) if chat.rep_id else None
         rep_number = roster.number_of(rep) if rep else None
         probe = self.engine.handle(state, Input("text", body), SMS, context)
-        keyword = next((e for e in probe.events if e in ("stop", "start", "help")), None)
-        if keyword == "stop":
+        if probe.keyword == "stop":
             roster.end(chat, now)
             if rep_number:
                 probe.outbox.append((rep_number, self.staff_text("rep.sms.texter_stopped", code=chat.code)))
             return probe
-        if keyword:
+        if probe.keyword:
             return probe
-        crisis = any(e.startswith("crisis:") for e in probe.events)
-        turn = probe if crisis else Turn(state=state, listen=False)
+        turn = probe if probe.crisis else Turn(state=state, listen=False)
         if rep_number:
             chat.texter_messages += 1
             chat.last_message_at, chat.idle_asked = now, False

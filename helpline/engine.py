@@ -10,7 +10,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from .content import Content
-from .flows import Flow, Node
+from .flows import CARRIER_KEYWORDS, Flow, Node
 from .textnorm import contains_phrase, normalize
 
 SMS, VOICE = "sms", "voice"
@@ -59,6 +59,15 @@ class Turn:
     def lang(self) -> str:
         return self.state["lang"]
 
+    @property
+    def keyword(self) -> str | None:
+        """The carrier keyword (stop, start, help) this turn answered, if any."""
+        return next((e for e in self.events if e in CARRIER_KEYWORDS), None)
+
+    @property
+    def crisis(self) -> bool:
+        return any(e.startswith("crisis:") for e in self.events)
+
     def text(self) -> str:
         return "\n".join(self.say)
 
@@ -68,10 +77,34 @@ class Engine:
         self.flow = flow
         self.content = content
         self.keyword_replies = keyword_replies
+        self.crisis_names = frozenset(k.words for k in flow.crisis)
+        self._hints: dict[tuple, tuple[str, ...]] = {}
         # How a question begins, in any language (a crisis may be asked about in another
         # language than the conversation's, as crisis words count in any language).
         self.question_openings = tuple(sorted({f"{phrase} " for code in content.languages
                                                 for phrase in content.words(code, "question")}))
+
+    def hints(self, lang: str, node_id: str, options: tuple[str | None, ...],
+              first: bool) -> tuple[str, ...]:
+        """A node's speech hints, built once per node, language and options on offer (they
+        depend on nothing else): its options, language choices, commands and crisis words;
+        at a call's first prompt, where the language is still being chosen, every
+        language's crisis words."""
+        key = (lang, node_id, options, first)
+        if key not in self._hints:
+            self._hints[key] = self._build_hints(*key)
+        return self._hints[key]
+
+    def _build_hints(self, lang: str, node_id: str, options, first: bool) -> tuple[str, ...]:
+        node = self.flow.nodes[node_id]
+        names = list(options) + [f"language.{code}" for _, code in node.choices]
+        names += [c.words for c in self.flow.commands.values() if c.words]
+        names += [k.words for k in self.flow.crisis]
+        phrases = [p for n in names for p in self.content.phrases(lang, n)]
+        if first:
+            phrases += [p for code in self.content.languages if code != lang
+                        for k in self.flow.crisis for p in self.content.phrases(code, k.words)]
+        return tuple(dict.fromkeys(phrases))
 
     def new_state(self, lang: str | None = None, opted_out: bool = False) -> dict:
         if lang not in self.content.languages:
@@ -82,8 +115,7 @@ class Engine:
     def is_crisis(self, raw: str) -> bool:
         """Whether words of any language say a crisis the flow answers; for a channel to
         keep what it would otherwise throw away (unsure speech)."""
-        names = {k.words for k in self.flow.crisis}
-        return any(names.intersection(lang.crisis.kinds(raw))
+        return any(self.crisis_names.intersection(lang.crisis.kinds(raw))
                    for lang in self.content.languages.values())
 
     def carrier_keyword(self, raw: str) -> str | None:
@@ -478,17 +510,8 @@ class _Step:
                     code, self.flow.texts["language_offer"], self.channel, digit=digit))
 
     def hints(self, node: Node) -> tuple[str, ...]:
-        """What a speech recognizer should listen for at this node, as written in content;
-        at a call's first prompt, where the language is still being chosen, every language's
-        crisis words."""
-        names = [o.words for o in self.options(node)]
-        names += [f"language.{code}" for _, code in node.choices]
-        names += [c.words for c in self.flow.commands.values() if c.words]
-        names += [k.words for k in self.flow.crisis]
-        lang = self.state["lang"]
-        phrases = [p for n in names for p in self.e.content.phrases(lang, n)]
-        if node.id == self.flow.start[self.channel]:
-            phrases += [p for code in self.e.content.languages if code != lang
-                        for k in self.flow.crisis for p in self.e.content.phrases(code, k.words)]
-        return tuple(dict.fromkeys(phrases))
+        """What a speech recognizer should listen for at this node, as written in content."""
+        names = tuple(o.words for o in self.options(node))
+        return self.e.hints(self.state["lang"], node.id, names,
+                            first=node.id == self.flow.start[self.channel])
 
