@@ -7,7 +7,6 @@ simulator shows is what a texter, caller or representative gets.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import time
 from contextlib import contextmanager
@@ -236,26 +235,28 @@ class Helpline:
         return turn
 
     def finish_search(self, pending: Pending, now: datetime) -> None:
+        self.searches.finish(pending, self.fetch_places(pending, now))
+
+    def fetch_places(self, pending: Pending, now: datetime,
+                     wait: float | None = None) -> dict | None:
         """The locator, asked after the turn's transaction so no lock waits on it; what it
         found is cached in a second short one (or not at all while the database is away)."""
-        fetched = self.searches.fetch(pending)
+        fetched = self.searches.fetch(pending, wait)
         if fetched:
             try:
                 with self.transaction() as db:
                     self.searches.save(db, pending, fetched, now)
             except Unavailable:
                 pass
-        self.searches.finish(pending, fetched)
+        return fetched
 
     def search_later(self, pending: Pending) -> bool:
-        """Queue a search for the worker, sealed (number and ZIP code together), a few
-        seconds on; False when the queue cannot take it (the texter then gets the national
-        helpline at once)."""
+        """Queue a search for the worker (helpline.worker.search_later) a few seconds on;
+        False when the queue cannot take it (the texter then gets the national helpline at
+        once)."""
         now = self.clock.now()
-        job = {"to": pending.number, "hash": self.hash(pending.number), "lang": pending.turn.lang,
-               "zip": pending.zip, "filter": pending.filter, "lat": pending.lat, "lng": pending.lng}
-        return self.queue.enqueue("treatment.search", self.vault.encrypt(json.dumps(job)), now,
-                                  at=now + SEARCH_AGAIN_AFTER)
+        sealed = pending.seal(self.vault, self.hash(pending.number))
+        return self.queue.enqueue("treatment.search", sealed, now, at=now + SEARCH_AGAIN_AFTER)
 
     def _over_limit(self, contact, now: datetime) -> bool:
         """Per-number messages in a one-minute window, counted in the shared database."""

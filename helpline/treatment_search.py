@@ -69,6 +69,23 @@ class Pending:
     lng: float
     known: dict[int, list[Place]] = field(default_factory=dict)
 
+    def seal(self, vault: Vault, number_hash: str) -> str:
+        """The search for the worker's queue: number and ZIP code encrypted together."""
+        return vault.encrypt(json.dumps({
+            "to": self.number, "hash": number_hash, "lang": self.turn.lang, "zip": self.zip,
+            "filter": self.filter, "lat": self.lat, "lng": self.lng}))
+
+    @classmethod
+    def unseal(cls, vault: Vault, sealed: str) -> tuple[Pending, str] | None:
+        """A texter's search back from the queue, and the texter's number hash."""
+        clear = vault.decrypt(sealed)
+        if clear is None:
+            return None
+        job = json.loads(clear)
+        turn = Turn(state={"lang": job["lang"], "step": 0}, listen=False)
+        return cls(turn, SMS, job["to"], job["zip"], job["filter"], job["lat"],
+                   job["lng"]), job["hash"]
+
 
 def locate(zip_code: str) -> tuple[str | None, tuple[float, float] | None]:
     """(the content key saying what is wrong, or None; the ZIP code's latitude and

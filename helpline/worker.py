@@ -14,7 +14,6 @@ from huey import crontab
 from sqlalchemy import select
 
 from . import checkin, retention, waiting
-from .engine import SMS, Turn
 from .hours import UTC
 from .queue import RetryTask, aware, periodic, task
 from .store import Beat, Contact
@@ -60,24 +59,19 @@ def search_later(helpline, sealed: str, first_at: datetime) -> None:
     """A texter's ZIP code search the locator was too slow for inside the webhook: asked
     again with more time, every 30 s for two minutes, and the list (or, in the end, the
     national helpline and the link) sent by text."""
-    clear = helpline.vault.decrypt(sealed)
-    if clear is None:
+    unsealed = Pending.unseal(helpline.vault, sealed)
+    if unsealed is None:
         log.error("a treatment search could not be unsealed")
         return
-    job = json.loads(clear)
-    searches = helpline.searches
-    pending = Pending(turn=Turn(state={"lang": job["lang"], "step": 0}, listen=False),
-                      channel=SMS, number=job["to"], zip=job["zip"], filter=job["filter"],
-                      lat=job["lat"], lng=job["lng"])
-    fetched = searches.fetch(pending, wait=searches.wait * WORKER_WAIT_FACTOR)
+    pending, number_hash = unsealed
+    fetched = helpline.fetch_places(pending, helpline.clock.now(),
+                                    wait=helpline.searches.wait * WORKER_WAIT_FACTOR)
     now = helpline.clock.now()
     if fetched is None and now - first_at < SEARCH_GIVE_UP:
         raise RetryTask(eta=aware(now + SEARCH_RETRY))
-    if fetched:
-        with helpline.store.transaction() as db:
-            searches.save(db, pending, fetched, now)
-    searches.finish(pending, fetched, may_defer=False)
-    helpline.queue.send_texts([(job["to"], "\n".join(pending.turn.say))], "search", job["hash"])
+    helpline.searches.finish(pending, fetched, may_defer=False)
+    helpline.queue.send_texts([(pending.number, "\n".join(pending.turn.say))], "search",
+                              number_hash)
 
 
 def _opted_out(helpline, texter_hash: str) -> bool:
