@@ -74,7 +74,7 @@ from .content import (SPECIAL_FILES, Content, ContentError, Language, add_crisis
 from .crisis import SPECIAL_KEYS as CRISIS_SPECIAL_KEYS
 from .crisis import VocabularyError, unused_groups
 from .engine import SMS, VOICE, Engine, Input
-from .flows import CARRIER_KEYWORDS, CHANNELS, ENGINE_TEXTS, ENGINE_WORDS, Flow, FlowError, Node
+from .flows import CARRIER_KEYWORDS, CHANNELS, ENGINE_TEXTS, Flow, FlowError, Node
 from .flows import _parse as parse_flow
 from .flows import load as load_main_flow
 from .textnorm import normalize
@@ -323,36 +323,6 @@ def load(content_dir, flows_dir, default: str = "en") -> Project:
 
 # -- what the flows use --------------------------------------------------------------------------
 
-def text_references(flow: Flow) -> list[tuple[str, str]]:
-    """(content key, where in the flow) for every text the flow names."""
-    refs = []
-    for node in flow.nodes.values():
-        base = f"nodes.{node.id}"
-        if node.text:
-            refs.append((node.text, f"{base}.text"))
-        if node.footer:
-            refs.append((node.footer, f"{base}.footer"))
-        refs += [(o.label, f"{base}.options[{i}].label") for i, o in enumerate(node.options, 1)]
-        refs += [(p, f"{base}.pieces[{i}]") for i, p in enumerate(node.pieces, 1)]
-    refs += [(k.text, f"crisis.kinds.{k.name}.text") for k in flow.crisis]
-    refs += [(k.answer, f"crisis.kinds.{k.name}.answer") for k in flow.crisis if k.answer]
-    refs += [(key, f"texts.{role}") for role, key in flow.texts.items()]
-    return refs
-
-
-def word_references(flow: Flow) -> list[tuple[str, str]]:
-    refs = []
-    for node in flow.nodes.values():
-        refs += [(o.words, f"nodes.{node.id}.options[{i}].words")
-                 for i, o in enumerate(node.options, 1)]
-        refs += [(f"language.{code}", f"nodes.{node.id}.choices.{digit}")
-                 for digit, code in node.choices]
-    refs += [(c.words, f"commands.{c.name}.words") for c in flow.commands.values() if c.words]
-    refs += [(k.words, f"crisis.kinds.{k.name}.words") for k in flow.crisis]
-    refs += [(name, "the engine's own word lists") for name in ENGINE_WORDS]
-    return refs
-
-
 def _options(node: Node, channels=CHANNELS):
     return [o for o in node.options if set(getattr(o, "channels", CHANNELS)) & set(channels)]
 
@@ -495,14 +465,14 @@ def check_flow(project: Project, file: str, flow: Flow) -> bool:
         project.add(ERROR, file, "commands.person",
                     "no way to a person: give it digits (such as \"0\") or words")
 
-    for key, where in text_references(flow):
+    for key, where in flow.text_references():
         have = [c for c in languages if key in languages[c].entries]
         if languages and not have:
             ok = False
             known = {k for lang in languages.values() for k in lang.entries}
             project.add(ERROR, file, where, f"text '{key}' is in no language's content"
                         f"{_did_you_mean(key, known)}")
-    for name, where in word_references(flow):
+    for name, where in flow.word_references():
         if not name:
             continue
         have = [c for c in languages if name in languages[c].words]
@@ -630,7 +600,7 @@ def check_crisis_words(project: Project, flows: list[Flow]) -> None:
 def check_entries(project: Project, flows: list[Flow]) -> None:
     """Placeholders, sources and the fact rule, for every entry of every language."""
     crisis_texts = {k.text for flow in flows for k in flow.crisis}
-    used = {key for flow in flows for key, _ in text_references(flow)}
+    used = {key for flow in flows for key, _ in flow.text_references()}
     for code, lang in project.languages.items():
         for key, entry in lang.entries.items():
             file = project.entry_file(code, key)
@@ -1049,10 +1019,10 @@ def run(content_dir, flows_dir, default: str = "en") -> list[Finding]:
     for file, flow in project.flows.items():
         if not sound[file] or project.content is None:
             continue
-        keys = {k for k, _ in text_references(flow)}
+        keys = {k for k, _ in flow.text_references()}
         complete = [c for c, lang in project.languages.items()
                     if keys <= set(lang.entries)
-                    and all(n in lang.words for n, _ in word_references(flow) if n)]
+                    and all(n in lang.words for n, _ in flow.word_references() if n)]
         check_sms_replies(project, file, flow, complete)
         check_front_end(project, file, flow, complete)
         check_place_lists(project, file, flow, complete)

@@ -173,11 +173,11 @@ class Flow:
                 self._need_node(f"{where}: search", node_id)
         if "person" not in self.commands or not self.commands["person"].goto:
             raise FlowError(f"{where}: commands.person needs a goto: every menu needs a way to a person")
-        for key, user in self.all_text_keys():
+        for key, user in self.text_references():
             for code in content.languages:
                 if not content.has(code, key):
                     raise FlowError(f"{where}: {user}: text '{key}' missing in content/{code}/")
-        for name, user in self.all_word_names():
+        for name, user in self.word_references():
             for code, lang in content.languages.items():
                 if name not in lang.words:
                     raise FlowError(
@@ -195,23 +195,38 @@ class Flow:
         if node_id not in self.nodes:
             raise FlowError(f"{where}: unknown node '{node_id}'")
 
-    def all_text_keys(self) -> list[tuple[str, str]]:
-        keys = [(k, f"nodes.{n.id}") for n in self.nodes.values() for k in n.text_keys()]
-        keys += [(k.text, f"crisis.{k.name}") for k in self.crisis]
-        keys += [(k.answer, f"crisis.{k.name}.answer") for k in self.crisis if k.answer]
-        keys += [(key, f"texts.{name}") for name, key in self.texts.items()]
+    def text_references(self) -> list[tuple[str, str]]:
+        """(content key, where in the flow) for every text the flow names."""
+        refs = []
+        for node in self.nodes.values():
+            base = f"nodes.{node.id}"
+            if node.text:
+                refs.append((node.text, f"{base}.text"))
+            if node.footer:
+                refs.append((node.footer, f"{base}.footer"))
+            refs += [(o.label, f"{base}.options[{i}].label") for i, o in enumerate(node.options, 1)]
+            refs += [(p, f"{base}.pieces[{i}]") for i, p in enumerate(node.pieces, 1)]
+        refs += [(k.text, f"crisis.kinds.{k.name}.text") for k in self.crisis]
+        refs += [(k.answer, f"crisis.kinds.{k.name}.answer") for k in self.crisis if k.answer]
+        refs += [(key, f"texts.{role}") for role, key in self.texts.items()]
         if self.search:
-            keys.append((self.search.invite, "search.invite"))
-        return keys
+            refs.append((self.search.invite, "search.invite"))
+        return refs
 
-    def all_word_names(self) -> list[tuple[str, str]]:
-        names = [(o.words, f"nodes.{n.id}") for n in self.nodes.values() for o in n.options]
-        names += [(c.words, f"commands.{c.name}") for c in self.commands.values() if c.words]
-        names += [(k.words, f"crisis.{k.name}") for k in self.crisis]
-        names += [(name, "the engine") for name in ENGINE_WORDS]
+    def word_references(self) -> list[tuple[str, str]]:
+        """(word list, where in the flow) for every word list the flow or the engine reads."""
+        refs = []
+        for node in self.nodes.values():
+            refs += [(o.words, f"nodes.{node.id}.options[{i}].words")
+                     for i, o in enumerate(node.options, 1)]
+            refs += [(f"language.{code}", f"nodes.{node.id}.choices.{digit}")
+                     for digit, code in node.choices]
+        refs += [(c.words, f"commands.{c.name}.words") for c in self.commands.values() if c.words]
+        refs += [(k.words, f"crisis.kinds.{k.name}.words") for k in self.crisis]
+        refs += [(name, "the engine's own word lists") for name in ENGINE_WORDS]
         if self.search:
-            names += [(words, "search.filters") for words, _ in self.search.filters]
-        return names
+            refs += [(words, "search.filters") for words, _ in self.search.filters]
+        return refs
 
 
 def _parse(file: str, raw: dict) -> Flow:
