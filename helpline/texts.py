@@ -14,9 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .content import Content, ContentError, Language
+from .engine import SMS, VOICE
 from .locator import FILTERS, MEDICATIONS
 
-SMS, VOICE = "sms", "voice"
 BOTH = (SMS, VOICE)
 
 
