@@ -21,7 +21,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import zipcodes
 from sqlalchemy import JSON, DateTime, Integer, String, UniqueConstraint, delete, select
@@ -87,9 +87,15 @@ class Pending:
                    job["lng"]), job["hash"]
 
 
-def locate(zip_code: str) -> tuple[str | None, tuple[float, float] | None]:
-    """(the content key saying what is wrong, or None; the ZIP code's latitude and
-    longitude), offline from the ``zipcodes`` package (GeoNames data)."""
+class ZipPlace(NamedTuple):
+    lat: float
+    lng: float
+    state: str
+
+
+def locate(zip_code: str) -> tuple[str | None, ZipPlace | None]:
+    """(the content key saying what is wrong, or None; where the ZIP code is), offline from
+    the ``zipcodes`` package (GeoNames data)."""
     found = zipcodes.matching(zip_code)
     if not found:
         return "search.zip_unknown", None
@@ -97,7 +103,7 @@ def locate(zip_code: str) -> tuple[str | None, tuple[float, float] | None]:
     if entry.get("zip_code_type") == "PO BOX":
         return "search.zip_po_box", None
     try:
-        return None, (float(entry["lat"]), float(entry["long"]))
+        return None, ZipPlace(float(entry["lat"]), float(entry["long"]), str(entry["state"]))
     except (KeyError, TypeError, ValueError):
         return "search.zip_unknown", None
 
@@ -132,16 +138,15 @@ class TreatmentSearch:
 
     def during(self, db: Session, turn: Turn, channel: str, number: str,
                now: datetime) -> Pending | None:
-        state = turn.state
+        state, place = turn.state, None
         if turn.search is not None:
             zip_code, filter_name = turn.search["zip"], turn.search["filter"]
-            problem, _ = locate(zip_code)
+            problem, place = locate(zip_code)
             if problem:
                 state.pop("search", None)
                 return self._ask_again(turn, channel, problem, zip_code)
             state["search"] = self.vault.encrypt(json.dumps([zip_code, filter_name]))
-            entry = zipcodes.matching(zip_code)[0]
-            for name in (f"search_state:{entry['state']}", f"search_filter:{filter_name}"):
+            for name in (f"search_state:{place.state}", f"search_filter:{filter_name}"):
                 db.add(Event(at=now, channel=channel, name=name, value=None))
         if turn.action not in SEARCH_ACTIONS:
             state.pop("search", None)   # the ZIP code is kept only while its places are shown
@@ -150,8 +155,9 @@ class TreatmentSearch:
         if sealed is None:
             return self._ask_again(turn, channel, "search.zip_help", "")
         zip_code, filter_name = json.loads(sealed)
-        _, (lat, lng) = locate(zip_code)
-        pending = Pending(turn, channel, number, zip_code, filter_name, lat, lng)
+        if place is None:   # MORE, or a choice at the list: the ZIP code kept in the state
+            _, place = locate(zip_code)
+        pending = Pending(turn, channel, number, zip_code, filter_name, place.lat, place.lng)
         for row in db.execute(select(CachedPlaces).where(
                 CachedPlaces.zip == zip_code, CachedPlaces.filter == filter_name,
                 CachedPlaces.fetched_at > now - CACHE_FOR)).scalars():
