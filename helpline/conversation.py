@@ -347,8 +347,9 @@ class Helpline:
                                                   position=roster.place_in_line(chat)))
         if (not chat.told_waiting
                 and now - chat.created_at >= timedelta(minutes=self.config["CHAT_WAIT_NOTICE_MINUTES"])):
-            chat.told_waiting = True
-            turn.say.append(self.content.text(turn.lang, "chat.still_waiting", SMS))
+            chat.told_waiting = True   # the worker's notice, sooner if they write first
+            turn.say.append(self.content.text(turn.lang, "chat.wait_notice", SMS,
+                                              place=roster.place_in_line(chat)))
         return turn
 
     def _leave_line(self, roster: Roster, chat: Chat, state: dict, context: dict, now: datetime,

@@ -51,7 +51,7 @@ GROUPS = (
     # Texters waiting in line for a person, and in a chat with one.
     Group("texters asking for a person", "safety.yaml", (SMS,), (
         "chat.connected", "chat.ended", "chat.kept", "chat.left", "chat.left_keeping_place",
-        "chat.place", "chat.still_waiting", "rate.limited")),
+        "chat.place", "rate.limited")),
     # Texters who waited long, and the check-in a representative offers after a chat.
     Group("texters, later", "later.yaml", (SMS,), (
         "chat.gave_up", "chat.wait_notice", "checkin.confirmed", "checkin.message",
