@@ -8,7 +8,7 @@ BIN = $(VENV)/bin
 
 help:
 	@echo "make run                      start the helpline on http://127.0.0.1:5000 (writes .env)"
-	@echo "make test                     the whole test suite (PYTEST_ARGS=... to choose)"
+	@echo "make test                     ruff, then the whole test suite (PYTEST_ARGS=... to choose)"
 	@echo "make check                    check flows/ and content/ (CHECK_ARGS=--verbose)"
 	@echo "make simulate                 text the helpline in the terminal (ARGS=\"voice --lang es\")"
 	@echo "every other command:          .venv/bin/flask --app helpline --help"
@@ -42,8 +42,10 @@ check: install
 simulate: install
 	$(BIN)/flask --app helpline simulate $(or $(ARGS),sms)
 
-# pytest exits 5 when it collected no tests: that is a failure here, never a pass.
+# ruff first (pyproject.toml), then pytest. pytest exits 5 when it collected no tests: that
+# is a failure here, never a pass.
 test: install-dev
+	$(BIN)/ruff check .
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest ran no tests: failing"; exit 1; fi; exit $$rc
 

@@ -95,7 +95,7 @@ def voice_requests(numbers: list[str], count: int, salt: int = 0) -> list[Reques
     for generation in itertools.count():
         sids = [f"CA{salt:08x}{generation:012x}{i:012x}" for i in range(len(numbers))]
         for step in range(len(VOICE_WALK) + 1):
-            for number, sid in zip(numbers, sids):
+            for number, sid in zip(numbers, sids, strict=True):
                 if len(out) == count:
                     return out
                 if step == 0:

@@ -8,9 +8,13 @@ import click
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, errors, texts
+from . import (
+    cli,
+    errors,
+    staff,  # imported early: its tables must be known before store.migrate()
+    texts,
+)
 from . import config as settings
-from . import staff  # imported early: its tables must be known before store.migrate()
 from .content import Content, ContentError
 from .conversation import Helpline
 from .engine import Engine

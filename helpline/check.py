@@ -13,7 +13,8 @@ Errors (the command exits non-zero):
 - a text the Python code names (declared in ``helpline/texts.py``) missing in a language, or
   empty on a channel the code reads it on;
 - a node no path reaches (from ``start``, ``home``, commands, ``crisis.then`` and each crisis
-  kind's ``then``, options, ``then``, ``silence``, ``miss``); a node with no way back to ``home``; no ``person`` command;
+  kind's ``then``, options, ``then``, ``silence``, ``miss``); a node with no way back to
+  ``home``; no ``person`` command;
 - a broken placeholder (a ``{`` or ``}`` on its own);
 - an SMS text, or a whole reply a texter gets, longer than 4 segments (a list of three
   places near a ZIP code included, built from the ``search.*`` entries with long names);
@@ -26,7 +27,8 @@ Warnings: an SMS reply longer than 2 segments (the characters that forced UCS-2 
 in what a caller hears, a web address, a symbol (``& / % # @ ( )`` ...) or a run of two or
 more digits ("911" may be read "nine hundred eleven"), a sentence beginning "For <verb>ing"
 ("For leaving a message, press 1": nobody talks like that), also as a menu option is
-composed, or one piece longer than 30 seconds at 150 words a minute; a text giving a long number with no source; a fact no flow uses; a
+composed, or one piece longer than 30 seconds at 150 words a minute; a text giving a long
+number with no source; a fact no flow uses; a
 source without a ``url``; a word that picks two things in one menu; a file that is not read;
 a translation whose ``{placeholders}`` differ from the default language's, or one named
 ``{channel}``, ``{lang}`` or ``{key}``, which the code cannot fill in; in ``crisis.yaml``, a
@@ -69,8 +71,7 @@ import yaml
 
 from . import content as content_module
 from . import texts as code_texts
-from .content import (SPECIAL_FILES, Content, ContentError, Language, add_crisis_vocabulary,
-                      sms_segments)
+from .content import SPECIAL_FILES, Content, ContentError, Language, add_crisis_vocabulary, sms_segments
 from .crisis import SPECIAL_KEYS as CRISIS_SPECIAL_KEYS
 from .crisis import VocabularyError, unused_groups
 from .engine import SMS, VOICE, Engine, Input
@@ -569,7 +570,8 @@ def check_placeholders_match(project: Project) -> None:
                 mine = placeholders(getattr(entry, variant) or entry.text)
                 theirs = placeholders(getattr(other, variant) or other.text)
                 if mine != theirs:
-                    shown = lambda names: ", ".join(f"{{{n}}}" for n in sorted(names)) or "none"
+                    def shown(names):
+                        return ", ".join(f"{{{n}}}" for n in sorted(names)) or "none"
                     project.add(WARNING, project.entry_file(code, key), key,
                                 f"'{variant}' fills in {shown(mine)}, but "
                                 f"{project.entry_file(default, key)} fills in {shown(theirs)}: "

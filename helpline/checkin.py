@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 from .engine import SMS
 from .hours import UTC
 from .queue import Later
-from .store import Checkin, Chat
+from .store import Chat, Checkin
 from .textnorm import normalize
 
 OFFER_HOURS = 24

@@ -29,8 +29,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from . import check as checks
-from . import crisis_eval
-from . import migrate, retention
+from . import crisis_eval, migrate, retention
 from . import simulate as simulator
 from .hours import DAYS, UTC
 from .reps import RosterError, check_number, clock, coverage, parse_languages

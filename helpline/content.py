@@ -152,7 +152,7 @@ class Content:
         self.default = default
 
     @classmethod
-    def load(cls, root: Path, default: str = "en") -> "Content":
+    def load(cls, root: Path, default: str = "en") -> Content:
         folders = [p for p in sorted(Path(root).iterdir()) if p.is_dir()]
         if not folders:
             raise ContentError(f"{root}: no language folders")

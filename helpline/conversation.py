@@ -13,8 +13,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from . import checkin, waiting
@@ -22,6 +21,7 @@ from .callbacks import Callbacks
 from .clock import Clock
 from .engine import SMS, VOICE, Engine, Input, Turn
 from .hours import UTC, Hours
+from .kept import Kept
 from .locator import Locator
 from .lockout import Lockout
 from .numbers import callable_number
@@ -34,7 +34,6 @@ from .staff.auth import audit
 from .store import Chat, Event, Representative, Store, Voicemail, utcnow
 from .treatment_search import Pending, TreatmentSearch
 from .twilio_api import TwilioApi
-from .kept import Kept
 
 log = logging.getLogger(__name__)
 HANGUP = "hangup"

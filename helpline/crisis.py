@@ -114,7 +114,7 @@ class Vocabulary:
             candidates += [p for stem, p in self._by_stem.get(word[:3], ()) if word.startswith(stem)]
             for phrase in candidates:
                 end = i + len(phrase)
-                if end <= len(words) and all(_matches(t, w) for t, w in zip(phrase[1:], words[i + 1:end])):
+                if end <= len(words) and all(_matches(t, w) for t, w in zip(phrase[1:], words[i + 1:end], strict=True)):
                     found.setdefault(phrase, []).append((i, end))
         return found
 

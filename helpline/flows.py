@@ -28,10 +28,11 @@ from pathlib import Path
 
 import yaml
 
-CHANNELS = ("sms", "voice")
-
 from .content import Content, ContentError, safe_load
 from .locator import DEFAULT_FILTER, FILTERS
+
+CHANNELS = ("sms", "voice")
+
 
 NODE_TYPES = {"menu", "series", "person"}
 ACTIONS = {"connect", "record", "callback", "hangup", "lifeline", "search", "text_search"}
@@ -126,7 +127,7 @@ class Flow:
     search: Search | None = None
 
     @classmethod
-    def load(cls, path: Path, content: Content) -> "Flow":
+    def load(cls, path: Path, content: Content) -> Flow:
         path = Path(path)
         try:
             raw = safe_load(path.read_text(encoding="utf-8")) or {}

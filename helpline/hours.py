@@ -54,7 +54,7 @@ class Hours:
     zone: ZoneInfo
 
     @classmethod
-    def parse(cls, spec: str, zone: str) -> "Hours":
+    def parse(cls, spec: str, zone: str) -> Hours:
         """``"mon-fri 09:00-17:00; sat 10:00-14:00"`` in ``zone`` (e.g. America/New_York)."""
         try:
             tz = ZoneInfo(zone or "UTC")

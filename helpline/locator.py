@@ -56,7 +56,7 @@ class Place:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, raw: dict) -> "Place":
+    def from_json(cls, raw: dict) -> Place:
         return cls(**{**raw, "medications": tuple(raw.get("medications") or ()),
                       "languages": tuple(raw.get("languages") or ())})
 

@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Callable
 
 from huey import Huey, crontab
 from huey.exceptions import RetryTask  # noqa: F401  (re-exported for tasks)

@@ -336,9 +336,9 @@ def coverage(windows_by_rep: dict[int, list[Window]], hours: Hours, first: date,
         day = first + timedelta(days=offset)
         counts = [0] * 1440
         for windows in windows_by_rep.values():
-            counts = [c + on for c, on in zip(counts, _mask(windows, day.weekday()))]
+            counts = [c + on for c, on in zip(counts, _mask(windows, day.weekday()), strict=True)]
         opening = _mask(hours.windows, day.weekday()) if hours.windows else [True] * 1440
-        gaps = _runs([int(is_open and c == 0) for is_open, c in zip(opening, counts)])
+        gaps = _runs([int(is_open and c == 0) for is_open, c in zip(opening, counts, strict=True)])
         result.append(DayCoverage(day, _runs(counts), [(a, b) for a, b, gap in gaps if gap]))
     return result
 

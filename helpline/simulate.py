@@ -10,7 +10,8 @@ reads it (a Gather verb's action gets the next key, a Dial verb rings, and so on
 The app is built again by ``create_app`` with the same settings but a throwaway SQLite file
 (unless a database is given) and throwaway files (``*_PATH`` settings, such as the spool), a
 signing token of its own and no Twilio account, so nothing real is touched and nothing can
-be sent. It needs no secrets: without them the app it copies was built on made-up ones. The per-number rate limit is off: a script sends lines faster than anyone types.
+be sent. It needs no secrets: without them the app it copies was built on made-up ones.
+The per-number rate limit is off: a script sends lines faster than anyone types.
 
 SMS input: a line is a text from the texter; a line ``+15555550901: ACCEPT`` is a text from
 that number instead, so a representative's side (``--representative``) can be played in the
@@ -28,8 +29,8 @@ import secrets
 import shutil
 import tempfile
 import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
-from typing import Callable, Iterable
 from urllib.parse import urlsplit
 
 from flask import Flask

@@ -19,9 +19,10 @@ import json
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import zipcodes
 from sqlalchemy import JSON, DateTime, Integer, String, UniqueConstraint, delete, select

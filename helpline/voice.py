@@ -138,7 +138,7 @@ def offline(turn: Turn) -> VoiceResponse:
     response = VoiceResponse()
     gather = response.gather(input="dtmf", num_digits=1, action=url_for("voice.fallback"),
                              method="POST", timeout=3)
-    for code, text in zip(helpline().content.languages, turn.say):
+    for code, text in zip(helpline().content.languages, turn.say, strict=False):
         Speaker(code).say(gather, [text])
     response.redirect(url_for("voice.fallback"), method="POST")
     return response

@@ -10,9 +10,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
-from cryptography.fernet import Fernet
 from twilio.request_validator import RequestValidator
 
 from helpline import create_app
@@ -20,6 +20,7 @@ from helpline.config import from_environment
 from helpline.migrate import upgrade
 from helpline.store import Store
 
+from .content_copy import Copy
 from .twilio_standin import TwilioStandIn
 
 
@@ -74,11 +75,14 @@ PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.
 
 @functools.cache
 def postgres_available() -> bool:
+    probe = create_engine(PG_URL, connect_args={"connect_timeout": 2})
     try:
-        with create_engine(PG_URL, connect_args={"connect_timeout": 2}).connect():
+        with probe.connect():
             return True
     except SQLAlchemyError:
         return False
+    finally:
+        probe.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -220,3 +224,9 @@ def standin():
     server = TwilioStandIn()
     yield server
     server.close()
+
+
+@pytest.fixture
+def copy(tmp_path):
+    """content/ and flows/ in a temporary folder, to be broken on purpose."""
+    return Copy(tmp_path)

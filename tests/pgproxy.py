@@ -15,7 +15,7 @@ class PgProxy:
         self.connections: list[socket.socket] = []
         self.lock = threading.Lock()
 
-    def start(self) -> "PgProxy":
+    def start(self) -> PgProxy:
         self.listener = socket.socket()
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.listener.bind(("127.0.0.1", self.port))

@@ -45,7 +45,7 @@ def test_request_lines_carry_a_valid_signature(tmp_path):
     lines = load.read_requests(path)
     assert len(lines) == 3
     validator = RequestValidator("tok")
-    for (target, signature, body), request in zip(lines, requests):
+    for (target, signature, body), request in zip(lines, requests, strict=True):
         params = dict(parse_qsl(body, keep_blank_values=True))
         assert target == request.path and params == request.params
         assert validator.validate("http://127.0.0.1:8000" + target, params, signature)

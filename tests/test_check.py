@@ -1,10 +1,8 @@
 """`flask --app helpline check`: broken flows and content, each reported with file and key."""
 from __future__ import annotations
 
-import json
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -21,52 +19,6 @@ from .conftest import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = ROOT / ".venv" / "bin" / "flask"
-
-
-class Copy:
-    """content/ and flows/ copied into a temporary folder, to be broken on purpose."""
-
-    def __init__(self, tmp_path: Path):
-        self.content = tmp_path / "content"
-        self.flows = tmp_path / "flows"
-        shutil.copytree(ROOT / "content", self.content, ignore=shutil.ignore_patterns("*.md"))
-        shutil.copytree(ROOT / "flows", self.flows)
-
-    def file(self, rel: str) -> Path:
-        return self.content.parent / rel
-
-    def replace(self, rel: str, old: str, new: str) -> None:
-        path = self.file(rel)
-        text = path.read_text(encoding="utf-8")
-        assert old in text, f"{old!r} is not in {rel}"
-        path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-    def set_entry(self, rel: str, key: str, text: str, voice: str | None = None,
-                  sources: str | None = "[samhsa]") -> None:
-        """Replace an entry (key, text, voice, sources lines) with a new one."""
-        path = self.file(rel)
-        lines = path.read_text(encoding="utf-8").splitlines()
-        start = lines.index(f"{key}:") if f"{key}:" in lines else next(
-            i for i, line in enumerate(lines) if line.startswith(f"{key}:"))
-        end = start + 1
-        while end < len(lines) and lines[end].startswith("  "):
-            end += 1
-        block = [f"{key}:", f"  text: {json.dumps(text, ensure_ascii=False)}"]
-        if voice:
-            block.append(f"  voice: {json.dumps(voice, ensure_ascii=False)}")
-        if sources:
-            block.append(f"  sources: {sources}")
-        lines[start:end] = block
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-    def findings(self, level: str | None = None) -> list[check.Finding]:
-        found = check.run(self.content, self.flows, "en")
-        return [f for f in found if level is None or f.level == level]
-
-
-@pytest.fixture
-def copy(tmp_path):
-    return Copy(tmp_path)
 
 
 def only(findings, file=None, key=None, contains=None):

@@ -5,11 +5,19 @@ from __future__ import annotations
 import base64
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select, update
 
-from helpline.store import (Callback, Chat, Contact, Conversation, Event, Receipt, Representative,
-                            Voicemail, utcnow)
+from helpline.store import (
+    Callback,
+    Chat,
+    Contact,
+    Conversation,
+    Event,
+    Receipt,
+    Representative,
+    Voicemail,
+    utcnow,
+)
 from helpline.twilio_api import FAILED, RETRY, SENT, TwilioApi
 
 from .conftest import TEXTER, Twilio, twiml

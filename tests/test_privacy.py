@@ -119,7 +119,7 @@ def test_no_number_or_text_is_kept_or_logged_in_clear(make_app, caplog, tmp_path
     with helpline.store.engine.connect() as conn:
         for table in metadata.sorted_tables:
             for row in conn.execute(select(table)):
-                for column, value in zip(table.columns, row):
+                for column, value in zip(table.columns, row, strict=True):
                     places[f"{table.name}.{column.name}"] = places.get(
                         f"{table.name}.{column.name}", "") + f"\n{value!r}"
     database = make_url(helpline.store.url).database

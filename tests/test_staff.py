@@ -14,8 +14,7 @@ from werkzeug.security import check_password_hash
 
 from helpline.staff import auth
 from helpline.staff.models import AuditLog, LoginAttempt, StaffUser
-from helpline.store import (Callback, Chat, Conversation, Event, Representative, Shift, Voicemail,
-                            utcnow)
+from helpline.store import Callback, Chat, Conversation, Event, Representative, Shift, Voicemail, utcnow
 
 from .conftest import Twilio
 

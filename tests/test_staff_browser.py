@@ -16,8 +16,7 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from helpline import create_app
-from helpline.store import (Callback, Chat, Conversation, Event, Representative, Shift, Voicemail,
-                            utcnow)
+from helpline.store import Callback, Chat, Conversation, Event, Representative, Shift, Voicemail, utcnow
 
 from .conftest import settings
 

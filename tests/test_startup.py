@@ -73,8 +73,9 @@ def test_check_and_simulate_need_no_secrets(flask, tmp_path):
     check = flask("check")
     assert check.exit_code == 0, check.output
     assert "0 errors" in check.output.splitlines()[-1]
+    fentanyl = "Say: Heroin and other street drugs are often mixed with fentanyl"
     for channel, lines, answer in (("sms", "hi\n", "Hi, this is the Heroin & Opioid Helpline"),
-                                   ("voice", "1\n", "Say: Heroin and other street drugs are often mixed with fentanyl")):
+                                   ("voice", "1\n", fentanyl)):
         result = flask("simulate", channel, input=lines)
         assert result.exit_code == 0, result.output + repr(result.exception)
         assert answer in result.output

@@ -12,7 +12,7 @@ from helpline import create_app, texts
 from helpline.content import Content, ContentError
 
 from .conftest import settings
-from .test_check import ROOT, copy, flask_cli, only  # noqa: F401  (copy is a fixture)
+from .test_check import ROOT, flask_cli, only
 
 PACKAGE = ROOT / "helpline"
 # The calls that look a text up by key, and the helpers that pass a key on to one.
@@ -175,7 +175,7 @@ def test_every_key_the_code_looks_up_is_declared():
 
 
 def test_every_word_list_the_code_reads_is_declared():
-    from helpline.flows import ENGINE_WORDS   # the flow loader requires these
+    from helpline.flows import ENGINE_WORDS  # the flow loader requires these
     found = keys_in_lookups(lookups=WORD_LOOKUPS)
     literals = {k for k in found if isinstance(k, str)}
     assert literals - set(ENGINE_WORDS) == set(texts.WORD_LISTS), found

@@ -253,8 +253,9 @@ def leave_voicemail(twilio, sid="CA" + "v" * 32):
     twilio.post("/voice", {"CallSid": sid, "From": CALLER, "To": HELPLINE})
     twilio.post("/voice/step", {"CallSid": sid, "From": CALLER, "Digits": "0"})
     twilio.post("/voice/step", {"CallSid": sid, "From": CALLER, "Digits": "1"})
+    url = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Recordings/RE" + "5" * 32
     return twilio.post("/voice/recorded", {"CallSid": sid, "From": CALLER, "RecordingDuration": "31",
-                                           "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Recordings/RE" + "5" * 32,
+                                           "RecordingUrl": url,
                                            "RecordingSid": "RE" + "5" * 32})
 
 

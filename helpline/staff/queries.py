@@ -13,8 +13,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..hours import DAYS, parse_time
-from ..reps import (ACTIVE, STALE_CALL, STALE_QUEUE, WAITING, RosterError, clock, coverage,
-                    parse_languages, parse_shift)
+from ..reps import (
+    ACTIVE,
+    STALE_CALL,
+    STALE_QUEUE,
+    WAITING,
+    RosterError,
+    clock,
+    coverage,
+    parse_languages,
+    parse_shift,
+)
 from ..store import Callback, Chat, Conversation, Representative, Voicemail
 from ..worker import health as worker_health
 from .auth import audit

@@ -9,8 +9,7 @@ from datetime import UTC, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import (Blueprint, abort, current_app, g, redirect, render_template, request, session,
-                   url_for)
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.exc import SQLAlchemyError
@@ -285,7 +284,8 @@ def voicemails():
 @bp.get("/voicemails/<int:vm_id>/audio")
 def voicemail_audio(vm_id: int):
     """Sends the browser to Twilio's recording, never through this server: the audio is not
-    copied here. Only to Twilio's own recordings of this account, and only until Done. With "enforce HTTP auth on media" on, Twilio asks for the account's
+    copied here. Only to Twilio's own recordings of this account, and only until Done. With
+"enforce HTTP auth on media" on, Twilio asks for the account's
     credentials (see the README)."""
     with transaction() as db:
         vm = db.get(Voicemail, vm_id)

@@ -4,9 +4,8 @@ Revision ID: 5d2f8b6e1c47
 Revises: e1a7c3d95b20
 Create Date: 2026-11-28 06:45:00
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '5d2f8b6e1c47'
 down_revision = 'e1a7c3d95b20'

@@ -4,9 +4,8 @@ Revision ID: 5d2f8e7a9c41
 Revises: 5e0c2b7d9a41
 Create Date: 2026-11-28 06:50:00.000000
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '5d2f8e7a9c41'
 down_revision = '5e0c2b7d9a41'

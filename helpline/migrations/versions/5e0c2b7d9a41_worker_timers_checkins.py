@@ -4,9 +4,8 @@ Revision ID: 5e0c2b7d9a41
 Revises: d4e7a2b91c05
 Create Date: 2026-11-28 06:50:00
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '5e0c2b7d9a41'
 down_revision = 'd4e7a2b91c05'

@@ -4,9 +4,8 @@ Revision ID: 6ac9d8a0f9b3
 Revises:
 Create Date: 2026-11-25 16:41:57.929265
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '6ac9d8a0f9b3'
 down_revision = None

@@ -4,9 +4,8 @@ Revision ID: 84c5b63ec0dd
 Revises: 6ac9d8a0f9b3
 Create Date: 2026-11-25 16:49:07.654447
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '84c5b63ec0dd'
 down_revision = '6ac9d8a0f9b3'

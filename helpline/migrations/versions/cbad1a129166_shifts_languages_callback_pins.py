@@ -4,9 +4,8 @@ Revision ID: cbad1a129166
 Revises: 84c5b63ec0dd
 Create Date: 2026-11-25 16:55:47.060167
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'cbad1a129166'
 down_revision = '84c5b63ec0dd'
@@ -33,7 +32,8 @@ def upgrade():
         batch_op.add_column(sa.Column('pin_expires_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('dialing', sa.String(length=64), nullable=True))
         batch_op.create_index(batch_op.f('ix_callbacks_pin_hash'), ['pin_hash'], unique=False)
-        batch_op.create_foreign_key('fk_callbacks_voicemail_id', 'voicemails', ['voicemail_id'], ['id'], ondelete='SET NULL')
+        batch_op.create_foreign_key('fk_callbacks_voicemail_id', 'voicemails', ['voicemail_id'], ['id'],
+                                    ondelete='SET NULL')
 
     with op.batch_alter_table('chats', schema=None) as batch_op:
         batch_op.add_column(sa.Column('offered_to_all', sa.Boolean(), nullable=False,

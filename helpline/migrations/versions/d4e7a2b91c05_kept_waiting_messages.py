@@ -4,9 +4,8 @@ Revision ID: d4e7a2b91c05
 Revises: cbad1a129166
 Create Date: 2026-11-28 06:40:00
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'd4e7a2b91c05'
 down_revision = 'cbad1a129166'

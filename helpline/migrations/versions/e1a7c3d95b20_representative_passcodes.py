@@ -4,9 +4,8 @@ Revision ID: e1a7c3d95b20
 Revises: 5d2f8e7a9c41
 Create Date: 2026-11-28 06:40:00
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'e1a7c3d95b20'
 down_revision = '5d2f8e7a9c41'
