@@ -61,9 +61,9 @@ class PgProxy:
             for s in self.connections:
                 try:
                     s.shutdown(socket.SHUT_RDWR)
-                    s.close()
                 except OSError:
                     pass
+                s.close()
             self.connections.clear()
 
     def revive(self) -> None:
