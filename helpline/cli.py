@@ -31,8 +31,9 @@ from flask.cli import with_appcontext
 from . import check as checks
 from . import crisis_eval, migrate, retention
 from . import simulate as simulator
+from .coverage import clock, coverage
 from .hours import DAYS, UTC
-from .reps import RosterError, check_number, clock, coverage, parse_languages
+from .roster_input import RosterError, check_number, parse_languages
 from .staff.auth import audit
 from .store import utcnow
 
