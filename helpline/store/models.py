@@ -1,4 +1,4 @@
-"""The tables, for everything that keeps a row: what is kept about whom, and for how long.
+"""The tables: what the helpline keeps, one class each (purge's rules are in :mod:`helpline.retention`).
 
 Phone numbers never reach these tables in clear: rows are keyed by a keyed hash
 (see :mod:`helpline.security`); a number that must be dialled or texted again is encrypted.
