@@ -180,7 +180,7 @@ def finish(config: dict, instance_path: str, tools: bool = False) -> None:
     except HoursError as exc:
         raise ConfigError(f"HELPLINE_HOURS / HELPLINE_TIMEZONE: {exc}") from None
     from .numbers import parse_regions
-    from .reps import RosterError, check_number
+    from .roster_input import RosterError, check_number
 
     if isinstance(config["CALLBACK_REGIONS"], str):
         try:

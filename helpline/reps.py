@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from .hours import DAYS, Hours, HoursError, Window, parse_time
-from .numbers import typed_number
+from .hours import Hours, Window, parse_time
+from .roster_input import RosterError, check_number, parse_shift
 from .store import Chat, Conversation, Representative, Shift
 
-# Matched whole (fullmatch): "$" would also accept a trailing newline, and \d any script's digits.
-CLOCK = re.compile(r"[0-9]{1,2}:[0-9]{2}")
 PASSCODE = re.compile(r"[0-9]{6,8}")
 CODE_LETTERS = "ACDEFHJKMNPRTUVWXY"
 CODE_DIGITS = "2345679"
@@ -27,43 +24,6 @@ STALE_CALL = timedelta(hours=3)
 STALE_QUEUE = timedelta(hours=2)
 WAITING, ACTIVE, ENDED = "waiting", "active", "ended"
 OPTED_OUT = datetime(9999, 1, 1)  # off_until of a representative who texted STOP, until START
-
-
-class RosterError(ValueError):
-    pass
-
-
-def check_number(number: str, region: str = "US") -> str:
-    """A typed number as E.164; without a leading + it is read in ``region``."""
-    e164 = typed_number(number, region)
-    if e164 is None:
-        raise RosterError(f"'{number.strip()}' is not a phone number like +15551234567")
-    return e164
-
-
-def parse_shift(day: str, start: str, end: str) -> tuple[int, str, str]:
-    """("mon", "22:00", "02:00") -> (0, "22:00", "02:00"), checked."""
-    day = day.strip().lower()[:3]
-    if day not in DAYS:
-        raise RosterError(f"'{day}' is not a weekday ({', '.join(DAYS)})")
-    for value in (start, end):
-        if not CLOCK.fullmatch(value):
-            raise RosterError(f"'{value}' is not a time like 09:00")
-    try:
-        Hours.parse(f"{day} {start}-{end}", "UTC")
-    except HoursError as exc:
-        raise RosterError(str(exc)) from None
-    if start == end:
-        raise RosterError("a shift needs a start and an end that differ")
-    return DAYS.index(day), start, end
-
-
-def parse_languages(text: str, known) -> str:
-    codes = [c.strip().lower() for c in text.split(",") if c.strip()]
-    unknown = [c for c in codes if c not in known]
-    if not codes or unknown:
-        raise RosterError(f"languages must be among {', '.join(known)} (got '{text}')")
-    return ",".join(dict.fromkeys(codes))
 
 
 class Roster:
@@ -319,56 +279,3 @@ def parse_command(body: str) -> tuple[str, str]:
         return "", ""
     argument = words[1].strip().lstrip("#").upper() if len(words) > 1 else ""
     return words[0].upper().rstrip(".!"), argument
-
-
-@dataclass(frozen=True)
-class DayCoverage:
-    day: date
-    runs: list[tuple[int, int, int]]  # (start minute, end minute, representatives on shift)
-    gaps: list[tuple[int, int]]       # minutes inside opening hours with nobody on shift
-
-
-def coverage(windows_by_rep: dict[int, list[Window]], hours: Hours, first: date,
-             days: int = 7) -> list[DayCoverage]:
-    """Who is on shift, minute by minute, for ``days`` days from ``first`` (helpline time)."""
-    result = []
-    for offset in range(days):
-        day = first + timedelta(days=offset)
-        counts = [0] * 1440
-        for windows in windows_by_rep.values():
-            counts = [c + on for c, on in zip(counts, _mask(windows, day.weekday()), strict=True)]
-        opening = _mask(hours.windows, day.weekday()) if hours.windows else [True] * 1440
-        gaps = _runs([int(is_open and c == 0) for is_open, c in zip(opening, counts, strict=True)])
-        result.append(DayCoverage(day, _runs(counts), [(a, b) for a, b, gap in gaps if gap]))
-    return result
-
-
-def _mask(windows, weekday: int) -> list[bool]:
-    """The minutes of one weekday that the windows cover, over-midnight ones included."""
-    on = [False] * 1440
-    for w in windows:
-        start, end = _minute(w.start), _minute(w.end)
-        if w.start <= w.end and w.weekday == weekday:
-            on[start:end] = [True] * (end - start)
-        elif w.start > w.end and w.weekday == weekday:
-            on[start:] = [True] * (1440 - start)
-        elif w.start > w.end and (w.weekday + 1) % 7 == weekday:
-            on[:end] = [True] * end
-    return on
-
-
-def _minute(t) -> int:
-    return 1440 if t.hour == 23 and t.minute == 59 and t.second == 59 else t.hour * 60 + t.minute
-
-
-def _runs(values: list[int]) -> list[tuple[int, int, int]]:
-    runs, start = [], 0
-    for minute in range(1, len(values) + 1):
-        if minute == len(values) or values[minute] != values[start]:
-            runs.append((start, minute, values[start]))
-            start = minute
-    return runs
-
-
-def clock(minute: int) -> str:
-    return f"{minute // 60:02d}:{minute % 60:02d}"

@@ -33,7 +33,7 @@ from .flows import Flow
 from .locator import LISTED_LANGUAGES, Locator, LocatorError, Place
 from .places_text import PlacesText, fits
 from .security import Vault
-from .store import Base, Contact, Event, _insert
+from .store import Base, Contact, Event, insert_for
 
 log = logging.getLogger(__name__)
 RADII = (25, 50, 100)           # miles: widened once each when nothing is nearer
@@ -202,7 +202,7 @@ class TreatmentSearch:
         for miles, places in fetched.items():
             values = {"zip": pending.zip, "filter": pending.filter, "miles": miles,
                       "fetched_at": now, "places": [p.to_json() for p in places]}
-            db.execute(_insert(db)(CachedPlaces).values(**values).on_conflict_do_update(
+            db.execute(insert_for(db)(CachedPlaces).values(**values).on_conflict_do_update(
                 index_elements=["zip", "filter", "miles"],
                 set_={"fetched_at": now, "places": values["places"]}))
 

@@ -15,7 +15,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..forms import recording_url_ok
-from ..reps import RosterError
+from ..roster_input import RosterError
 from ..store import Voicemail, utcnow
 from . import auth, queries, stats
 from .models import StaffUser

@@ -1,174 +1,21 @@
-"""Try the helpline in a terminal: the real engine, content and webhooks, no Twilio, no server.
+"""A caller in the simulator: the TwiML the app answers with, carried out as Twilio would.
 
-``flask --app helpline simulate sms|voice`` reads lines (from the keyboard, a file or stdin)
-and prints exactly what would be sent or spoken. Nothing is copied from the webhooks: each
-line is a signed POST to the app's own ``/sms`` or ``/voice`` URLs through Flask's test
-client, so it goes through :class:`helpline.conversation.Helpline` and the adapters' render
-functions like a real text or call, and the TwiML that comes back is read the way Twilio
-reads it (a Gather verb's action gets the next key, a Dial verb rings, and so on).
-
-The app is built again by ``create_app`` with the same settings but a throwaway SQLite file
-(unless a database is given) and throwaway files (``*_PATH`` settings, such as the spool), a
-signing token of its own and no Twilio account, so nothing real is touched and nothing can
-be sent. It needs no secrets: without them the app it copies was built on made-up ones.
-The per-number rate limit is off: a script sends lines faster than anyone types.
-
-SMS input: a line is a text from the texter; a line ``+15555550901: ACCEPT`` is a text from
-that number instead, so a representative's side (``--representative``) can be played in the
-same conversation: the waiting, the chat and what follows it.
-
-Voice input: a key (``1``, ``0``, ``*``, ``#``; ``12`` presses 1 then 2), ``say: words`` to
-speak, an empty line for silence; ``answer`` when the call rings representatives or waits
-in line, to have the first one take it.
+Each verb is shown as it runs; the next line typed answers the verb that waits (Gather, Dial,
+Enqueue, Record), and a representative who answers hears the whisper first.
 """
 from __future__ import annotations
 
-import logging
-import re
 import secrets
-import shutil
-import tempfile
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable
-from contextlib import contextmanager
-from urllib.parse import urlsplit
+from collections.abc import Callable
 
-from flask import Flask
-from twilio.request_validator import RequestValidator
+from ..check import spoken_seconds
+from .webhooks import SimulateError, Twilio
 
-from .check import segment_summary, spoken_seconds
-
-DEFAULT_NUMBER = "+12025550142"  # a valid US line, so callbacks are offered
-DEFAULT_HELPLINE_NUMBER = "+15555550100"
-BASE_URL = "http://localhost"
 KEYS = set("0123456789*#")
 SPEECH_CONFIDENCE = "0.95"
 ANSWER = "answer"
 MAX_REDIRECTS = 10
-FROM_LINE = re.compile(r"^(\+[1-9]\d{6,14}):\s?(.*)$")
-
-
-class SimulateError(Exception):
-    """The simulation cannot go on; the message says why."""
-
-
-class Twilio:
-    """Posts to the app as Twilio would: form-encoded and signed with the app's token."""
-
-    def __init__(self, app, token: str):
-        self.app = app
-        self.client = app.test_client()
-        self.validator = RequestValidator(token)
-        self.number = app.config["HELPLINE_NUMBER"]
-
-    def post(self, url: str, data: dict) -> ET.Element:
-        parts = urlsplit(url)
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
-        signature = self.validator.compute_signature(BASE_URL + path, data)
-        response = self.client.post(path, data=data, headers={"X-Twilio-Signature": signature})
-        if response.status_code != 200:
-            raise SimulateError(f"POST {path} was answered {response.status_code}")
-        return ET.fromstring(response.data)
-
-
-@contextmanager
-def throwaway_app(app, *, lang: str | None = None, database: str | None = None,
-                  representatives: Iterable[str] = (), locator: str | None = None):
-    """A :class:`Twilio` talking to a copy of ``app`` on a database of its own (and, given
-    ``locator``, asking that locator for places near a ZIP code)."""
-    from . import create_app
-    from .config import ConfigError
-    from .content import Content
-
-    languages = Content.load(app.config["CONTENT_DIR"],
-                             app.config["HELPLINE_DEFAULT_LANGUAGE"]).languages
-    if lang is not None and lang not in languages:
-        raise SimulateError(f"no language '{lang}': there are {', '.join(languages)}")
-    token = secrets.token_hex(16)
-    overrides = {key: value for key, value in app.config.items() if key.isupper()}
-    overrides.update(TWILIO_AUTH_TOKEN=token, TWILIO_WEBHOOK_SECRET="", TWILIO_ACCOUNT_SID="",
-                     PUBLIC_BASE_URL="", TRUSTED_PROXIES=0,
-                     HELPLINE_NUMBER=app.config.get("HELPLINE_NUMBER") or DEFAULT_HELPLINE_NUMBER,
-                     REDIS_URL="", QUEUE_IMMEDIATE=True)  # no real queue: tasks run in place
-    if "RATE_LIMIT_PER_MINUTE" in overrides:
-        overrides["RATE_LIMIT_PER_MINUTE"] = 0   # a script types faster than any texter
-    if lang is not None:
-        overrides["HELPLINE_DEFAULT_LANGUAGE"] = lang
-    if locator is not None:
-        overrides["FINDTREATMENT_API_BASE"] = locator
-    roster = [n.strip() for n in str(overrides.get("HELPLINE_REPRESENTATIVES") or "").split(",")]
-    overrides["HELPLINE_REPRESENTATIVES"] = ",".join(
-        dict.fromkeys(n for n in roster + list(representatives) if n))
-    folder = tempfile.mkdtemp(prefix="helpline-simulate-")
-    overrides["DATABASE_URL"] = database or f"sqlite:///{folder}/simulate.sqlite3"
-    # Files the app writes next to its database go to the throwaway folder too, so a real
-    # spool of records waiting for the database is never read or emptied here.
-    for key in [k for k in overrides if k.endswith("_PATH") and k not in Flask.default_config]:
-        overrides[key] = f"{folder}/{key.lower()}"
-    sim = None
-    quiet = logging.getLogger("helpline.migrate")   # a throwaway schema is not the conversation
-    level = quiet.level
-    try:
-        quiet.setLevel(max(level, logging.WARNING))
-        try:
-            sim = create_app(overrides)
-        except ConfigError as exc:
-            raise SimulateError(str(exc)) from None
-        finally:
-            quiet.setLevel(level)
-        if "helpline" not in sim.extensions:
-            raise SimulateError("the helpline did not start, so there is nothing to try")
-        yield Twilio(sim, token)
-    finally:
-        if sim is not None and "helpline" in sim.extensions:
-            sim.extensions["helpline"].store.engine.dispose()
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-@contextmanager
-def locator_standin():
-    """The address of the FindTreatment.gov stand-in the tests use (recorded-shape places at
-    fixed distances from any ZIP code), running until the simulation ends."""
-    try:
-        from tests.locator_standin import LocatorStandIn
-    except ImportError:
-        raise SimulateError("--locator-standin needs the project's tests/ folder: run the "
-                            "simulator from the project's folder") from None
-    standin = LocatorStandIn()
-    try:
-        yield standin.url
-    finally:
-        standin.close()
-
-
-class Texter:
-    """One phone number texting the helpline (a representative's number plays their side)."""
-
-    def __init__(self, twilio: Twilio, number: str, out: Callable[[str], None]):
-        self.twilio, self.number, self.out = twilio, number, out
-        self.ended = False
-
-    def begin(self) -> None:
-        pass
-
-    def send(self, line: str) -> None:
-        sender = FROM_LINE.match(line)
-        number, line = (sender[1], sender[2]) if sender else (self.number, line)
-        root = self.twilio.post("/sms", {
-            "From": number, "To": self.twilio.number, "Body": line, "NumMedia": "0",
-            "MessageSid": "SM" + secrets.token_hex(16)})
-        messages = list(root.iter("Message"))
-        if not messages:
-            self.out("[no reply]")
-        for message in messages:
-            text = message.text or ""
-            if message.get("to"):
-                self.out(f"to {message.get('to')}:")
-            self.out(text)
-            self.out(f"[{segment_summary(text)}]")
-
-    def finish(self) -> None:
-        pass
 
 
 class Caller:
@@ -403,39 +250,3 @@ class Caller:
             record.get("action"), RecordingSid=sid, Digits="#",
             RecordingUrl=f"https://api.twilio.com/2010-04-01/Accounts/AC{'0' * 32}/Recordings/{sid}",
             RecordingDuration=str(max(1, round(spoken_seconds(words))))))
-
-
-def run(twilio: Twilio, channel: str, lines: Iterable[str], out: Callable[[str], None], *,
-        number: str = DEFAULT_NUMBER, echo: bool = True) -> None:
-    """Feed each line to a texter or caller and print what comes back. ``echo`` prints each
-    line first (as ``> line``), so a scripted run reads as a conversation."""
-    person = Texter(twilio, number, out) if channel == "sms" else Caller(twilio, number, out)
-    person.begin()
-    out("")
-    for line in lines:
-        if echo:
-            out(f"> {line}")
-        person.send(line)
-        out("")
-        if person.ended:
-            break
-    person.finish()
-
-
-def keyboard_lines(prompt: str = "> "):
-    """Lines typed at a terminal, until Ctrl-D."""
-    while True:
-        try:
-            yield input(prompt)
-        except EOFError:
-            print()
-            return
-
-
-def banner(channel: str, number: str, lang: str) -> str:
-    if channel == "sms":
-        return (f"Texting the helpline from {number} ({lang}). Type a message and press Enter "
-                "('+NUMBER: text' texts from another number, such as a representative's); "
-                "Ctrl-D ends.")
-    return (f"Calling the helpline from {number} ({lang}). Type a key (1, 0, *, #), "
-            "'say: words' to speak, or an empty line for silence; Ctrl-D hangs up.")
