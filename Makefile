@@ -52,7 +52,7 @@ test: install-dev
 # Mutation testing (not part of `make test`; README "Tests"): small bugs planted one at a
 # time where a silent bug hurts people, each of which some test must notice. CPU-heavy: it
 # runs niced, two at a time, over setup.cfg's modules and test files, SQLite only.
-MUTATE_TARGETS ?= 'helpline.security.*' 'helpline.engine.xǁEngineǁcarrier_keyword__*' \
+MUTATE_TARGETS ?= 'helpline.security.*' 'helpline.matching.xǁMatcherǁcarrier_keyword__*' \
 	'helpline.store.lookups.x_first_receipt__*' 'helpline.chats.x_in_chat__*' \
 	'helpline.rep_texts.x_*' 'helpline.reps.xǁRosterǁ*chat*' \
 	'helpline.reps.xǁRosterǁaccept__*' 'helpline.reps.xǁRosterǁend__*' \
