@@ -53,8 +53,8 @@ test: install-dev
 # time where a silent bug hurts people, each of which some test must notice. CPU-heavy: it
 # runs niced, two at a time, over setup.cfg's modules and test files, SQLite only.
 MUTATE_TARGETS ?= 'helpline.security.*' 'helpline.matching.xǁMatcherǁcarrier_keyword__*' \
-	'helpline.store.lookups.x_first_receipt__*' 'helpline.conversation.xǁHelplineǁ_in_chat__*' \
-	'helpline.conversation.xǁHelplineǁ_from_rep__*' 'helpline.reps.xǁRosterǁ*chat*' \
+	'helpline.store.lookups.x_first_receipt__*' 'helpline.chats.x_in_chat__*' \
+	'helpline.rep_texts.x_*' 'helpline.reps.xǁRosterǁ*chat*' \
 	'helpline.reps.xǁRosterǁaccept__*' 'helpline.reps.xǁRosterǁend__*' \
 	'helpline.reps.xǁRosterǁtexter_number__*' 'helpline.reps.xǁRosterǁopted_out__*' \
 	'helpline.reps.x_parse_command__*'

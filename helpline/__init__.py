@@ -16,10 +16,10 @@ from . import (
 )
 from . import config as settings
 from .content import Content, ContentError
-from .conversation import Helpline
 from .engine import Engine
 from .flows import FlowError
 from .flows import load as load_flow
+from .services import Services
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -78,14 +78,14 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     engine = Engine(flow, content, keyword_replies=app.config["SMS_KEYWORD_REPLIES"] == "app")
     store = Store(app.config["DATABASE_URL"], app.config["DB_CONNECT_TIMEOUT"],
                   app.config["DB_STATEMENT_TIMEOUT_MS"])
-    helpline = Helpline(engine, store, app.config)
+    services = Services(engine, store, app.config)
     if store.migrate():
-        helpline.seed_representatives(app.config["HELPLINE_REPRESENTATIVES"])
-    app.extensions["helpline"] = helpline
+        services.seed_representatives(app.config["HELPLINE_REPRESENTATIVES"])
+    app.extensions["helpline"] = services
 
-    from . import health, home, sms, voice
+    from . import health, home, sms, voice, voice_reps
 
-    for module in (sms, voice, health, home):
+    for module in (sms, voice, voice_reps, health, home):
         app.register_blueprint(module.bp)
     cli.register(app)
     staff.init_app(app)

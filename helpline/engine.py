@@ -37,16 +37,12 @@ class Turn:
     hints: tuple[str, ...] = ()
     events: list[str] = field(default_factory=list)
     action: str | None = None
-    # Filled by the service around the engine: texts to other numbers (a representative,
-    # or a texter in a chat) and the representatives a call should ring.
+    # Filled by the modules around the engine: texts to other numbers (a representative,
+    # a texter in a chat, a caller's own phone for places they asked to be texted).
     outbox: list[tuple[str, str]] = field(default_factory=list)
-    ring: list[tuple[int, str]] = field(default_factory=list)
-    ring_seconds: int | None = None
     # say[i] -> language, for a text in another language than the turn's (a language offer,
     # spoken in that language's own voice).
     langs: dict[int, str] = field(default_factory=dict)
-    # Work for the task queue, queued once the turn is saved (helpline.queue.Later).
-    later: list = field(default_factory=list)
     # A new ZIP code search ({"zip", "filter"}) for the service to carry out, and how many
     # keys a caller's answer has (a ZIP code is 5).
     search: dict | None = None

@@ -15,7 +15,7 @@ Defining a task, in any module imported by :mod:`helpline.worker`::
     def search(helpline, request_id: int) -> None:
         ...  # runs in the worker; open a transaction with helpline.store.transaction()
 
-and queueing it, from a webhook once its transaction is over (``turn.later``), or anywhere::
+and queueing it, from a webhook once its transaction is over (``Scope.later``, :mod:`helpline.webhook`), or anywhere::
 
     helpline.queue.enqueue("treatment.search", request_id)          # as soon as possible
     helpline.queue.enqueue("chat.timers", chat_id, at=when)          # at a time (naive UTC)

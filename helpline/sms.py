@@ -1,36 +1,24 @@
-"""The SMS channel: Twilio's "A message comes in" webhook, answered with MessagingResponse."""
+"""For texters and representatives by SMS: Twilio's "A message comes in" webhook and its
+fallback, answered with MessagingResponse (:func:`helpline.twiml.sms`)."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, request
-from twilio.twiml.messaging_response import MessagingResponse
 
-from .conversation import Rejected
-from .engine import Turn
+from . import texter, twiml
 from .forms import check_incoming_sms
 from .security import twilio_signed
+from .webhook import Rejected
 
 bp = Blueprint("sms", __name__)
 
 
 @bp.app_errorhandler(Rejected)
 def rejected(_error):
-    """A request the database refused (see Helpline.transaction) is the request's fault."""
+    """A request the database refused (see helpline.webhook.transaction) is the request's fault."""
     return Response("the request could not be stored\n", status=400, mimetype="text/plain")
 
 
-def render(turn: Turn) -> MessagingResponse:
-    """The reply as one Message verb (so a crisis answer can never arrive after the menu),
-    then one Message verb with ``to`` per text for someone else, all from the helpline's
-    number."""
-    response = MessagingResponse()
-    if turn.say:
-        response.message(turn.text())
-    for to, text in turn.outbox:
-        response.message(text, to=to)
-    return response
-
-
-def twiml(response) -> Response:
+def respond(response) -> Response:
     return Response(str(response), mimetype="text/xml")
 
 
@@ -39,9 +27,9 @@ def twiml(response) -> Response:
 def incoming():
     check_incoming_sms()
     body = request.form.get("Body", "").replace("\x00", "")
-    turn = current_app.extensions["helpline"].text(request.form["From"], body,
-                                                   request.form["MessageSid"])
-    return twiml(render(turn))
+    reply = texter.receive(current_app.extensions["helpline"], request.form["From"], body,
+                           request.form["MessageSid"])
+    return respond(twiml.sms(reply))
 
 
 @bp.post("/sms/fallback")
@@ -51,5 +39,5 @@ def fallback():
     anything else the national numbers; no database is touched (so no MessageSid is
     needed: nothing is stored that a copy could repeat)."""
     body = request.form.get("Body", "").replace("\x00", "")
-    turn = current_app.extensions["helpline"].offline_text(request.form.get("From", "").strip(), body)
-    return twiml(render(turn))
+    reply = texter.offline(current_app.extensions["helpline"], request.form.get("From", "").strip(), body)
+    return respond(twiml.sms(reply))

@@ -17,10 +17,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from .engine import SMS, Turn
+from . import chats
+from .engine import SMS
 from .reps import ACTIVE, WAITING, Roster
 from .store import Chat, Representative
 from .textnorm import normalize
+from .webhook import Scope
 
 MAX_REMINDERS = 2
 CALLBACK_NODE = "nobody"  # flows/main.yaml: the menu offering a call back
@@ -72,9 +74,9 @@ def _waiting(helpline, roster: Roster, chat: Chat, now: datetime, outbox) -> dat
         _give_up(helpline, roster, chat, now, outbox, values)
         return None
     if not chat.offered_to_all and now - start >= timedelta(seconds=config["LANGUAGE_FIRST_SECONDS"]):
-        turn = Turn(state={}, listen=False)
-        helpline._offer_to_everyone(roster, turn, now)
-        outbox.extend((to, text, None) for to, text in turn.outbox)
+        offers: list[tuple[str, str]] = []
+        chats.offer_to_everyone(Scope(helpline, roster.db, now), offers)
+        outbox.extend((to, text, None) for to, text in offers)
     if not chat.told_waiting and now >= at(config["CHAT_WAIT_NOTICE_MINUTES"]):
         chat.told_waiting = True
         texter = roster.texter_number(chat)

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from huey import crontab
 from sqlalchemy import select
 
-from . import checkin, retention, waiting
+from . import checkin, nearby, retention, waiting
 from .hours import UTC
 from .queue import RetryTask, aware, periodic, task
 from .store import Beat, Contact
@@ -64,8 +64,8 @@ def search_later(helpline, sealed: str, first_at: datetime) -> None:
         log.error("a treatment search could not be unsealed")
         return
     pending, number_hash = unsealed
-    fetched = helpline.fetch_places(pending, helpline.clock.now(),
-                                    wait=helpline.searches.wait * WORKER_WAIT_FACTOR)
+    fetched = nearby.fetch(helpline, pending, helpline.clock.now(),
+                           wait=helpline.searches.wait * WORKER_WAIT_FACTOR)
     now = helpline.clock.now()
     if fetched is None and now - first_at < SEARCH_GIVE_UP:
         raise RetryTask(eta=aware(now + SEARCH_RETRY))

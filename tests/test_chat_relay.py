@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from helpline import texter
 from helpline.staff.models import AuditLog
 from helpline.store import Chat, Representative, utcnow
 
@@ -197,8 +198,8 @@ def test_texters_waiting_at_once_get_codes_of_their_own(app):
     helpline = app.extensions["helpline"]
     for i in range(20):
         number = f"+1555555{1000 + i}"
-        helpline.text(number, "hi")
-        helpline.text(number, "0")
+        texter.receive(helpline, number, "hi")
+        texter.receive(helpline, number, "0")
     with helpline.store.transaction() as db:
         codes = list(db.execute(select(Chat.code).where(Chat.status == "waiting")).scalars())
     assert len(codes) == 20 and len(set(codes)) == 20
@@ -246,6 +247,6 @@ def test_off_by_text_during_a_shift_lasts_until_the_shift_ends(make_app):
             return roster.is_on_duty(roster.find(REP_A), at)
 
     assert duty(monday_10am)
-    assert "off duty" in helpline.text(REP_A, "OFF", now=monday_10am).text().lower()
+    assert "off duty" in texter.receive(helpline, REP_A, "OFF", now=monday_10am).text().lower()
     assert not duty(monday_10am + timedelta(hours=6, minutes=59))
     assert duty(monday_10am + timedelta(days=7))  # the next shift finds them on duty again

@@ -7,6 +7,7 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
+from helpline import texter
 from helpline.store import Event
 
 from .conftest import CALLER, TEXTER, Twilio, twiml
@@ -119,12 +120,12 @@ def test_a_sign_in_next_with_a_line_break_goes_home(make_app):
 # -- point 7: only a lost database opens the breaker -------------------------------------------------
 
 def test_a_statement_the_database_refuses_does_not_open_the_breaker(app, twilio):
-    from helpline.conversation import Rejected
     from helpline.store import Receipt, utcnow
+    from helpline.webhook import Rejected, transaction
 
     helpline = app.extensions["helpline"]
     with pytest.raises(Rejected):
-        with helpline.transaction() as db:
+        with transaction(helpline) as db:
             db.add_all([Receipt(sid="same", at=utcnow()), Receipt(sid="same", at=utcnow())])
             db.flush()
     assert helpline.down_until == 0
@@ -136,22 +137,23 @@ def test_an_overlong_callsid_is_its_own_400_and_others_are_answered(app, twilio)
     assert response.status_code == 400
     helpline = app.extensions["helpline"]
     if helpline.store.engine.dialect.name == "postgresql":  # SQLite has no length limit
-        from helpline.conversation import Rejected
+        from helpline import caller
         from helpline.engine import Input
+        from helpline.webhook import Rejected
 
         with pytest.raises(Rejected):
-            helpline.call("CA" + "1" * 68, CALLER, Input("start"))
+            caller.step(helpline, "CA" + "1" * 68, CALLER, Input("start"))
     assert helpline.down_until == 0
     assert "Reply with a number" in twilio.text("hi")
 
 
 def test_a_refused_request_is_a_400(app, twilio, monkeypatch):
-    from helpline.conversation import Rejected
+    from helpline.webhook import Rejected
 
     def refuse(*args, **kwargs):
         raise Rejected()
 
-    monkeypatch.setattr(app.extensions["helpline"], "text", refuse)
+    monkeypatch.setattr(texter, "receive", refuse)
     assert twilio.sms("hi").status_code == 400
 
 

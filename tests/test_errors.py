@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from helpline import texter
 from helpline.errors import scrub
 
 from .conftest import TEXTER, Twilio
@@ -66,12 +67,10 @@ def test_an_error_reaches_sentry_without_the_number_or_the_message(make_app, sen
 
     app = make_app(SENTRY_DSN=sentry.dsn)
     app.testing = False  # let Flask answer 500, as in production
-    helpline = app.extensions["helpline"]
-
-    def broken(number, body, sid):
+    def broken(services, number, body, sid):
         raise RuntimeError(f"could not answer {number}: {body}")
 
-    monkeypatch.setattr(helpline, "text", broken)
+    monkeypatch.setattr(texter, "receive", broken)
     response = Twilio(app.test_client()).sms(SECRET, TEXTER)
     assert response.status_code == 500
     sentry_sdk.flush(timeout=5)

@@ -7,6 +7,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select, text, update
 
+from helpline import texter
 from helpline.hours import Hours, HoursError
 from helpline.store import Callback, Chat, Conversation, Representative, Voicemail, utcnow
 
@@ -466,14 +467,14 @@ def test_outside_opening_hours_callers_hear_when_we_are_open(make_app):
     helpline = app.extensions["helpline"]
     saturday_night = datetime(2026, 11, 29, 3, 0)  # Saturday 22:00 in New York
     assert not helpline.hours.is_open(saturday_night)
-    turn = helpline.text(TEXTER, "hi", now=saturday_night)
-    turn = helpline.text(TEXTER, "0", now=saturday_night)
+    turn = texter.receive(helpline, TEXTER, "hi", now=saturday_night)
+    turn = texter.receive(helpline, TEXTER, "0", now=saturday_night)
     assert "We're closed now" in turn.text()
     assert "Monday to Friday, 9 a.m. to 5 p.m. Eastern time" in turn.text()
     assert turn.outbox == []
     tuesday_noon = datetime(2026, 12, 1, 17, 0)
-    helpline.text(TEXTER, "hi", now=tuesday_noon)
-    assert "text you back" in helpline.text(TEXTER, "0", now=tuesday_noon).text()
+    texter.receive(helpline, TEXTER, "hi", now=tuesday_noon)
+    assert "text you back" in texter.receive(helpline, TEXTER, "0", now=tuesday_noon).text()
 
 
 def test_hours_parse_and_boundaries():

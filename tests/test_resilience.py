@@ -12,7 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, func, select, text, update
 
-from helpline import create_app
+from helpline import create_app, texter
 from helpline.store import Base, Contact, Conversation, Event, Voicemail, utcnow
 
 from .conftest import CALLER, PG_URL, TEXTER, Twilio, postgres_available, settings, twiml
@@ -29,7 +29,7 @@ def body_of(response) -> str:
 def test_simultaneous_messages_from_one_number_lose_no_update(make_app):
     """Threads post at the same moment; every turn must be counted in the saved state."""
     helpline = make_app(RATE_LIMIT_PER_MINUTE=0).extensions["helpline"]
-    helpline.text(TEXTER, "hi")
+    texter.receive(helpline, TEXTER, "hi")
     barrier = threading.Barrier(8)
     errors = []
 
@@ -37,7 +37,7 @@ def test_simultaneous_messages_from_one_number_lose_no_update(make_app):
         barrier.wait()
         try:
             for _ in range(3):
-                helpline.text(TEXTER, "more")
+                texter.receive(helpline, TEXTER, "more")
         except Exception as exc:  # noqa: BLE001 - the assertion below reports it
             errors.append(exc)
 

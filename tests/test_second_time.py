@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from helpline import texter
 from helpline.staff import views
 
 from .conftest import TEXTER
@@ -17,7 +18,7 @@ T0 = datetime(2026, 11, 30, 15, 0)  # a Monday, 10:00 in New York
 
 
 def say(helpline, body, at, number=TEXTER):
-    return helpline.text(number, body, now=at)
+    return texter.receive(helpline, number, body, now=at)
 
 
 def test_the_rate_limit_notice_comes_once_in_each_minute_over_the_limit(make_app):

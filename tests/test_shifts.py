@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select, text, update
 
+from helpline import texter
 from helpline.store import Callback, Representative, Voicemail, utcnow
 
 from .conftest import CALLER, TEXTER, Twilio, twiml
@@ -77,7 +78,7 @@ def test_shift_list_and_remove(app):
 def test_off_inside_a_shift_holds_until_the_shift_ends(app):
     helpline = app.extensions["helpline"]
     cli(app, "reps", "shift", "add", REP_A, "mon", "09:00", "17:00")
-    helpline.text(REP_A, "OFF", now=MON_0900_NY + timedelta(hours=1))
+    texter.receive(helpline, REP_A, "OFF", now=MON_0900_NY + timedelta(hours=1))
     assert not on_duty(app, REP_A, MON_0900_NY + timedelta(hours=2))
     assert not on_duty(app, REP_A, MON_0900_NY + timedelta(days=7, hours=-1))  # off all week after
     assert on_duty(app, REP_A, MON_0900_NY + timedelta(days=7))  # next Monday's shift counts again
@@ -85,17 +86,17 @@ def test_off_inside_a_shift_holds_until_the_shift_ends(app):
 
 def test_on_holds_until_off(app):
     helpline = app.extensions["helpline"]
-    helpline.text(REP_B, "ON", now=MON_0900_NY)
+    texter.receive(helpline, REP_B, "ON", now=MON_0900_NY)
     assert on_duty(app, REP_B, MON_0900_NY + timedelta(days=3))
-    helpline.text(REP_B, "OFF", now=MON_0900_NY + timedelta(days=3))
+    texter.receive(helpline, REP_B, "OFF", now=MON_0900_NY + timedelta(days=3))
     assert not on_duty(app, REP_B, MON_0900_NY + timedelta(days=3, minutes=1))
 
 
 def test_status_reports_duty_from_shifts(app):
     helpline = app.extensions["helpline"]
     cli(app, "reps", "shift", "add", REP_A, "mon", "09:00", "17:00")
-    assert "You're on duty" in helpline.text(REP_A, "STATUS", now=MON_0900_NY).text()
-    assert "You're off duty" in helpline.text(REP_A, "STATUS", now=MON_0900_NY - timedelta(hours=1)).text()
+    assert "You're on duty" in texter.receive(helpline, REP_A, "STATUS", now=MON_0900_NY).text()
+    assert "You're off duty" in texter.receive(helpline, REP_A, "STATUS", now=MON_0900_NY - timedelta(hours=1)).text()
 
 
 def test_coverage_report_shows_the_week_and_its_gaps(make_app):
@@ -333,15 +334,15 @@ def test_an_english_caller_rings_everyone_at_once(app):
 def test_a_spanish_texter_is_offered_to_spanish_speakers_first_then_everyone(app):
     spanish_speaker(app)
     helpline = app.extensions["helpline"]
-    helpline.text(TEXTER, "ESPAÑOL")
-    turn = helpline.text(TEXTER, "0")
+    texter.receive(helpline, TEXTER, "ESPAÑOL")
+    turn = texter.receive(helpline, TEXTER, "0")
     assert [to for to, _ in turn.outbox] == [REP_B]
     assert "Español" in turn.outbox[0][1]
     later = utcnow() + timedelta(seconds=16)
-    turn = helpline.text("+15555550333", "hi", now=later)  # any later text passes the offer on
+    turn = texter.receive(helpline, "+15555550333", "hi", now=later)  # any later text passes the offer on
     assert [to for to, _ in turn.outbox] == [REP_A]
     assert "Español" in turn.outbox[0][1]
-    assert helpline.text("+15555550333", "hi", now=later).outbox == []
+    assert texter.receive(helpline, "+15555550333", "hi", now=later).outbox == []
 
 
 def test_a_representatives_languages_are_checked(app):

@@ -1,5 +1,5 @@
 """`flask --app helpline simulate sms|voice`: scripted conversations in both languages and
-channels, through the same webhooks, Helpline and render functions as a real text or call."""
+channels, through the same webhooks, person modules and TwiML renderer as a real text or call."""
 from __future__ import annotations
 
 import re
@@ -7,10 +7,7 @@ import re
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from helpline import create_app
-from helpline import sms as sms_module
-from helpline import voice as voice_module
-from helpline.conversation import Helpline
+from helpline import caller, create_app, texter, twiml, voice
 from helpline.security import hash_number
 from helpline.store import Contact, Conversation
 
@@ -166,7 +163,7 @@ def test_nobody_answers_and_a_message_is_left(app):
 
 # -- the same path as the webhooks, on a database of its own ----------------------------------------
 
-def test_goes_through_the_webhooks_helpline_and_render(app, monkeypatch):
+def test_goes_through_the_webhooks_person_modules_and_renderer(app, monkeypatch):
     calls = []
 
     def spy(name, original):
@@ -175,15 +172,15 @@ def test_goes_through_the_webhooks_helpline_and_render(app, monkeypatch):
             return original(*args, **kwargs)
         return wrapped
 
-    monkeypatch.setattr(Helpline, "text", spy("Helpline.text", Helpline.text))
-    monkeypatch.setattr(Helpline, "call", spy("Helpline.call", Helpline.call))
-    monkeypatch.setattr(sms_module, "render", spy("sms.render", sms_module.render))
-    monkeypatch.setattr(voice_module, "render", spy("voice.render", voice_module.render))
+    monkeypatch.setattr(texter, "receive", spy("texter.receive", texter.receive))
+    monkeypatch.setattr(caller, "step", spy("caller.step", caller.step))
+    monkeypatch.setattr(twiml, "sms", spy("twiml.sms", twiml.sms))
+    monkeypatch.setattr(voice, "render", spy("voice.render", voice.render))
     simulate(app, "sms", script="hi\n")
-    assert calls == ["Helpline.text", "sms.render"]
+    assert calls == ["texter.receive", "twiml.sms"]
     calls.clear()
     simulate(app, "voice", script="1\n")
-    assert calls == ["Helpline.call", "voice.render"] * 2
+    assert calls == ["caller.step", "voice.render"] * 2
 
 
 def test_a_throwaway_database_unless_one_is_given(app, tmp_path):

@@ -16,7 +16,7 @@ from .test_check import ROOT, flask_cli, only
 
 PACKAGE = ROOT / "helpline"
 # The calls that look a text up by key, and the helpers that pass a key on to one.
-LOOKUPS = {"text", "staff_text", "say", "alert", "_rep_hangup", "_ask_again"}
+LOOKUPS = {"text", "staff_text", "_say", "_said", "_hangup", "_menu", "to_on_duty", "_ask_again"}
 WORD_LOOKUPS = {"words", "phrases"}
 KEY = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*")
 

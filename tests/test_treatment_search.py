@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from helpline import texter
 from helpline.config import ROOT
 from helpline.content import sms_segments
 from helpline.store import Contact, Conversation, Event, utcnow
@@ -191,16 +192,16 @@ def test_spanish_texters_are_told_when_no_place_nearby_lists_spanish(twilio):
 
 def test_a_second_search_is_answered_from_the_cache_for_a_day(app, locator):
     helpline, now = helpline_of(app), utcnow()
-    helpline.text(TEXTER, "hi", now=now)
-    first = helpline.text(TEXTER, "10001", now=now).text()
+    texter.receive(helpline, TEXTER, "hi", now=now)
+    first = texter.receive(helpline, TEXTER, "10001", now=now).text()
     later = now + timedelta(hours=23)
-    helpline.text("+15555550177", "hi", now=later)
-    again = helpline.text("+15555550177", "10001", now=later).text()
+    texter.receive(helpline, "+15555550177", "hi", now=later)
+    again = texter.receive(helpline, "+15555550177", "10001", now=later).text()
     assert again == first and len(locator.requests) == 1
-    assert "4) Riverside" in helpline.text("+15555550177", "more", now=later).text()
+    assert "4) Riverside" in texter.receive(helpline, "+15555550177", "more", now=later).text()
     assert len(locator.requests) == 1
-    helpline.text(TEXTER, "hi", now=now + timedelta(hours=25))
-    helpline.text(TEXTER, "10001", now=now + timedelta(hours=25))
+    texter.receive(helpline, TEXTER, "hi", now=now + timedelta(hours=25))
+    texter.receive(helpline, TEXTER, "10001", now=now + timedelta(hours=25))
     assert len(locator.requests) == 2
 
 

@@ -3,8 +3,8 @@
 ``flask --app helpline simulate sms|voice`` reads lines (from the keyboard, a file or stdin)
 and prints exactly what would be sent or spoken. Nothing is copied from the webhooks: each
 line is a signed POST to the app's own ``/sms`` or ``/voice`` URLs through Flask's test
-client, so it goes through :class:`helpline.conversation.Helpline` and the adapters' render
-functions like a real text or call, and the TwiML that comes back is read the way Twilio
+client, so it goes through the person modules (:mod:`helpline.texter`, :mod:`helpline.caller`)
+and the TwiML renderer like a real text or call, and the TwiML that comes back is read the way Twilio
 reads it (a Gather verb's action gets the next key, a Dial verb rings, and so on).
 
 The app is built again by ``create_app`` with the same settings but a throwaway SQLite file
