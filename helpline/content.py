@@ -6,7 +6,9 @@ variant written for the ear, ``sources`` naming keys of ``sources.yaml``, and ``
 why the text may make a reply over two SMS segments (read only by ``helpline.check``).
 ``words.yaml`` maps a name to the words and phrases that choose it; ``crisis.yaml`` is the
 crisis vocabulary (:mod:`helpline.crisis`); ``sources.yaml`` maps a source key to its
-``name`` and ``url``; ``language.yaml`` holds ``name`` and ``locale``.
+``name`` and ``url``; ``language.yaml`` holds ``name`` and ``locale``. Loading stops at the
+first problem for the app, or collects every one for ``flask --app helpline check``
+(:mod:`helpline.findings`).
 """
 from __future__ import annotations
 

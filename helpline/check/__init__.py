@@ -6,9 +6,12 @@ fatal; :mod:`.loading`) and returns :class:`Finding` objects: a level, the file,
 inside it, a message and the line. No Flask here. Editors read about each rule, with
 examples, in ``content/README.md``; each module here lists the rules it checks:
 
-- as files load (:mod:`helpline.content`, :mod:`helpline.flows`): a file that is not valid
-  YAML or not UTF-8, an entry with unknown fields, a key written twice in a file, a
-  ``crisis.yaml`` that cannot be compiled (errors); a file that is not read (a warning);
+- :mod:`.loading`, as the files load: a file that is not valid YAML or not UTF-8, a key
+  written twice in a file, an entry or a flow with an unknown field or a wrong value, a
+  language without ``name`` or ``locale``, a word list that is not a list, a source without
+  a ``name``, a ``crisis.yaml`` that cannot be compiled (an unknown field, a phrase with no
+  letters, a bare ``no`` that YAML reads as false, a misplaced ``*``), no ``main.yaml``
+  (errors); a file that is not read, a crisis word group no line uses (warnings);
 - :mod:`.flow_rules`: references, reachability, a way home and a way to a person;
 - :mod:`.text_rules`: translations, declared texts, placeholders, sources and the fact rule;
 - :mod:`.crisis_rules`: the crisis word lists, in every language and used by a flow;

@@ -1,11 +1,11 @@
 """Checks each flow's structure for content editors: every reference resolves, every node is reached.
 
-Errors: a reference to a node, text or word list that does not exist; a node no path reaches
-(from ``start``, ``home``, commands, ``crisis.then`` and each crisis kind's ``then``, options,
-``then``, ``silence``, ``miss``); a node with no way back to ``home``; no ``person`` command;
-missing engine texts or carrier words. Warnings: a word that picks two things in one menu.
-Also what the flows lead to, for the other rules: the nodes reached on a channel, and the
-texts a texter or a caller can be shown.
+Errors: a reference to a node, text, word list or language that does not exist; a node no
+path reaches (from ``start``, ``home``, commands, ``crisis.then`` and each crisis kind's
+``then``, options, ``then``, ``silence``, ``miss``); a node with no way back to ``home``; no
+``person`` command; missing engine texts or carrier words. Warnings: a word that picks two
+things in one menu. Also what the flows lead to, for the other rules: the nodes reached on a
+channel, and the texts a texter or a caller can be shown.
 """
 from __future__ import annotations
 
