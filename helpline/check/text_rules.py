@@ -1,9 +1,10 @@
 """Checks every entry of every language for content editors: translations, sources, placeholders.
 
-Errors: a language missing a text, word list or source that another language has; a text the
-Python code names (declared in ``helpline/texts.py``) missing in a language, or empty on a
-channel the code reads it on; a broken placeholder (a ``{`` or ``}`` on its own); a reference
-to a source that does not exist; a fact without a source (the fact rule below).
+Errors: a language missing a text, word list or source that another language has; a text or
+word list the Python code names (declared in ``helpline/texts.py``) missing in a language, or
+empty (a text: on a channel the code reads it on); a broken placeholder (a ``{`` or ``}`` on
+its own); a reference to a source that does not exist; a fact without a source (the fact rule
+below).
 
 Warnings: a text giving a long number with no source; a fact no flow uses; a source without
 a ``url``; a translation whose ``{placeholders}`` differ from the default language's, or one
