@@ -6,7 +6,9 @@ variant written for the ear, ``sources`` naming keys of ``sources.yaml``, and ``
 why the text may make a reply over two SMS segments (read only by ``helpline.check``).
 ``words.yaml`` maps a name to the words and phrases that choose it; ``crisis.yaml`` is the
 crisis vocabulary (:mod:`helpline.crisis`); ``sources.yaml`` maps a source key to its
-``name`` and ``url``; ``language.yaml`` holds ``name`` and ``locale``.
+``name`` and ``url``; ``language.yaml`` holds ``name`` and ``locale``. Loading stops at the
+first problem for the app, or collects every one for ``flask --app helpline check``
+(:mod:`helpline.findings`).
 """
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ from pathlib import Path
 
 import yaml
 
-from .crisis import Vocabulary, VocabularyError, compile_vocabulary
+from .crisis import Vocabulary, VocabularyError, compile_vocabulary, unused_groups
+from .findings import STRICT, Collect, Strict
 from .textnorm import normalize
 
 SPECIAL_FILES = {"words.yaml", "sources.yaml", "language.yaml", "crisis.yaml"}
@@ -73,61 +76,100 @@ def _read_yaml(path: Path) -> dict:
     return data
 
 
-def _entry(path: Path, key: str, raw) -> Entry:
-    where = f"{path.name}: {key}"
+def _entry(file: str, raw) -> Entry:
+    """One entry of ``file``; a ContentError says what is wrong with it (the caller says where)."""
     if isinstance(raw, str):
-        return Entry(raw.strip(), None, (), path.name)
+        return Entry(raw.strip(), None, (), file)
     if not isinstance(raw, dict) or "text" not in raw:
-        raise ContentError(f"{where}: must be a string or a mapping with 'text'")
+        raise ContentError("must be a string or a mapping with 'text'")
     unknown = set(raw) - ENTRY_FIELDS
     if unknown:
-        raise ContentError(f"{where}: unknown field(s) {sorted(unknown)}")
+        raise ContentError(f"unknown field(s) {sorted(unknown)}")
     sources = raw.get("sources") or []
     if isinstance(sources, str):
         sources = [sources]
     voice = raw.get("voice")
     if not isinstance(raw["text"], str) or (voice is not None and not isinstance(voice, str)):
-        raise ContentError(f"{where}: 'text' and 'voice' must be strings")
+        raise ContentError("'text' and 'voice' must be strings")
     long_sms = raw.get("long_sms")
     if "long_sms" in raw and not (isinstance(long_sms, str) and long_sms.strip()):
-        raise ContentError(f"{where}: 'long_sms' must say why the text cannot be shorter")
-    return Entry(raw["text"].strip(), voice.strip() if voice else None, tuple(sources), path.name,
+        raise ContentError("'long_sms' must say why the text cannot be shorter")
+    return Entry(raw["text"].strip(), voice.strip() if voice else None, tuple(sources), file,
                  long_sms.strip() if long_sms else None)
 
 
-def load_language(folder: Path) -> Language:
-    meta = _read_yaml(folder / "language.yaml") if (folder / "language.yaml").exists() else {}
-    if "locale" not in meta or "name" not in meta:
-        raise ContentError(f"{folder / 'language.yaml'}: needs 'name' and 'locale'")
-    lang = Language(code=folder.name, name=str(meta["name"]), locale=str(meta["locale"]))
+def load_language(folder: Path, problems: Strict | Collect = STRICT) -> Language:
+    """One language folder. The app's way (:data:`~helpline.findings.STRICT`) raises the first
+    problem; with a :class:`~helpline.findings.Collect` each problem is kept, worded for an
+    editor, and the rest of the folder still loads."""
+    label = f"{folder.parent.name}/{folder.name}"
+    meta_path = folder / "language.yaml"
+    meta = (problems.read(meta_path, f"{label}/language.yaml", _read_yaml) or {}) if meta_path.exists() else {}
+    for need in ("name", "locale"):
+        if need not in meta:
+            problems.error(ContentError(f"{meta_path}: needs 'name' and 'locale'"),
+                           f"{label}/language.yaml", need, "missing: language.yaml needs 'name' "
+                           "(e.g. English) and 'locale' (e.g. en-US)")
+    lang = Language(code=folder.name, name=str(meta.get("name", folder.name)),
+                    locale=str(meta.get("locale", folder.name)))
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and path.suffix != ".yaml" and not path.name.startswith("."):
+            problems.warning(f"{label}/{path.name}", "", "ignored: only files ending in .yaml are read")
     for path in sorted(folder.glob("*.yaml")):
         if path.name in SPECIAL_FILES:
             continue
-        for key, raw in _read_yaml(path).items():
+        file = f"{label}/{path.name}"
+        for key, raw in (problems.read(path, file, _read_yaml) or {}).items():
             key = str(key)
             if key in lang.entries:
-                raise ContentError(
-                    f"{path.name}: {key}: already defined in {lang.entries[key].file}")
-            lang.entries[key] = _entry(path, key, raw)
-    words_path = folder / "words.yaml"
-    for name, raw in (_read_yaml(words_path) if words_path.exists() else {}).items():
+                problems.error(
+                    ContentError(f"{path.name}: {key}: already defined in {lang.entries[key].file}"),
+                    file, key, f"already written in {label}/{lang.entries[key].file}: each key is "
+                    "written once per language")
+                continue
+            try:
+                lang.entries[key] = _entry(path.name, raw)
+            except ContentError as exc:
+                problems.error(ContentError(f"{path.name}: {key}: {exc}"), file, key, str(exc),
+                               broken=(lang.code, key))
+    _load_words(folder, label, lang, problems)
+    sources_path = folder / "sources.yaml"
+    sources = problems.read(sources_path, f"{label}/sources.yaml", _read_yaml) if sources_path.exists() else {}
+    for key, raw in (sources or {}).items():
+        if not isinstance(raw, dict) or "name" not in raw:
+            problems.error(ContentError(f"sources.yaml: {key}: needs a 'name' (and usually a 'url')"),
+                           f"{label}/sources.yaml", str(key), "needs a 'name' (and a 'url')")
+            continue
+        lang.sources[str(key)] = raw
+    return lang
+
+
+def _load_words(folder: Path, label: str, lang: Language, problems: Strict | Collect) -> None:
+    """``words.yaml``, then ``crisis.yaml``, whose word lists join the others."""
+    words_path, file = folder / "words.yaml", f"{label}/words.yaml"
+    for name, raw in ((problems.read(words_path, file, _read_yaml) if words_path.exists() else {})
+                      or {}).items():
         if not isinstance(raw, list) or not all(isinstance(w, (str, int)) for w in raw):
-            raise ContentError(f"words.yaml: {name}: must be a list of words or phrases")
+            problems.error(ContentError(f"words.yaml: {name}: must be a list of words or phrases"),
+                           file, str(name), "must be a list of words or phrases, like [menu, main menu]")
+            continue
         lang.words[str(name)] = tuple(normalize(str(w)) for w in raw if normalize(str(w)))
         lang.phrases[str(name)] = tuple(str(w) for w in raw)
         lang.word_files[str(name)] = "words.yaml"
-    crisis_path = folder / "crisis.yaml"
-    if crisis_path.exists():
-        try:
-            add_crisis_vocabulary(lang, _read_yaml(crisis_path))
-        except VocabularyError as exc:
-            raise ContentError(f"crisis.yaml: {exc}") from None
-    sources_path = folder / "sources.yaml"
-    for key, raw in (_read_yaml(sources_path) if sources_path.exists() else {}).items():
-        if not isinstance(raw, dict) or "name" not in raw:
-            raise ContentError(f"sources.yaml: {key}: needs a 'name' (and usually a 'url')")
-        lang.sources[str(key)] = raw
-    return lang
+    crisis_path, file = folder / "crisis.yaml", f"{label}/crisis.yaml"
+    if not crisis_path.exists():
+        return
+    data = problems.read(crisis_path, file, _read_yaml) or {}
+    try:
+        add_crisis_vocabulary(lang, data)
+    except VocabularyError as exc:
+        key, _, message = str(exc).partition(": ")
+        problems.error(ContentError(f"crisis.yaml: {exc}"), file, key if message else "",
+                       message or key)
+        return
+    for group in unused_groups(data):
+        problems.warning(file, f"groups.{group}",
+                         "no line uses this group: name it in a line, like [someone, blue]")
 
 
 def add_crisis_vocabulary(lang: Language, data: dict) -> None:

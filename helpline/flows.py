@@ -29,6 +29,7 @@ from pathlib import Path
 import yaml
 
 from .content import Content, ContentError, safe_load
+from .findings import STRICT, Collect, Strict
 from .flow_parts import CHANNELS, Command, CrisisKind, Node, Option, Search
 from .locator import FILTERS
 
@@ -63,12 +64,7 @@ class Flow:
 
     @classmethod
     def load(cls, path: Path, content: Content) -> Flow:
-        path = Path(path)
-        try:
-            raw = safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise FlowError(f"{path.name}: not valid YAML: {exc}") from None
-        flow = _parse(path.name, raw)
+        flow = parse_file(Path(path))
         flow.validate(content)
         return flow
 
@@ -163,6 +159,30 @@ class Flow:
         if self.search:
             refs += [(words, "search.filters") for words, _ in self.search.filters]
         return refs
+
+
+def parse_file(path: Path, problems: Strict | Collect = STRICT, file: str | None = None) -> Flow | None:
+    """The flow in ``path`` (named ``file``), not yet checked against the content. The app's
+    way raises the first problem; with a :class:`~helpline.findings.Collect` it is kept, with
+    its key and line, and None is returned."""
+    file = file or path.name
+    raw = problems.read(path, file, _read_yaml)
+    if raw is None:
+        return None
+    try:
+        return _parse(file, raw)
+    except FlowError as exc:
+        message = str(exc).removeprefix(f"{file}: ")
+        key, _, rest = message.partition(": ")
+        problems.error(exc, file, key if rest else "", rest or message)
+        return None
+
+
+def _read_yaml(path: Path):
+    try:
+        return safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise FlowError(f"{path.name}: not valid YAML: {exc}") from None
 
 
 def _parse(file: str, raw: dict) -> Flow:

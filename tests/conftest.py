@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
+from flask.cli import FlaskGroup
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 from twilio.request_validator import RequestValidator
@@ -68,6 +69,11 @@ def settings(tmp_path, **overrides) -> dict:
     }
     base.update(overrides)
     return base
+
+
+def flask_cli(tmp_path, **overrides) -> FlaskGroup:
+    """The `flask` command line, building the app as `flask --app helpline` does."""
+    return FlaskGroup(create_app=lambda: create_app(settings(tmp_path, **overrides)))
 
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -10,6 +10,15 @@ from helpline import check
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def only(findings, file=None, key=None, contains=None):
+    """The one finding that matches; fails with everything found when there isn't one."""
+    hits = [f for f in findings
+            if (file is None or f.file == file) and (key is None or f.key == key)
+            and (contains is None or contains in f.message)]
+    assert len(hits) == 1, "\n".join(map(str, findings))
+    return hits[0]
+
+
 class Copy:
     """content/ and flows/ copied into a temporary folder, to be broken on purpose."""
 

@@ -14,9 +14,8 @@ from helpline.content import Content, sms_segments
 from helpline.locator import Locator, LocatorError, Place, merge, parse_row
 from helpline.places_text import PlacesText, gsm_text, in_groups
 
-from .content_copy import Copy
+from .content_copy import Copy, only
 from .locator_standin import ROWS, LocatorStandIn
-from .test_check import only
 from .test_simulate import app, simulate  # noqa: F401 - the simulator's fixture
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from helpline import create_app, texts
 from helpline.content import Content, ContentError
 
-from .conftest import settings
-from .test_check import ROOT, flask_cli, only
+from .conftest import flask_cli, settings
+from .content_copy import ROOT, only
 
 PACKAGE = ROOT / "helpline"
 # The calls that look a text up by key, and the helpers that pass a key on to one.
