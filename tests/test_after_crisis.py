@@ -11,7 +11,7 @@ from helpline.config import ConfigError
 from helpline.content import sms_segments
 
 from .conftest import Twilio, settings
-from .test_voice import Call
+from .test_caller import Call
 
 LIFELINE = "+18002738255"   # 1-800-273-8255 reaches the 988 Lifeline
 

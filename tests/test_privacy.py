@@ -12,7 +12,7 @@ from sqlalchemy import MetaData, select
 from sqlalchemy.engine import make_url
 
 from .conftest import CALLER, TEXTER, Twilio, twiml
-from .test_rep_auth import PASSCODE, call_in, enter, set_passcode
+from .test_rep_calls import PASSCODE, call_in, enter, set_passcode
 from .test_staff import Console, add_account
 
 REP_A, REP_B = "+15555550901", "+15555550902"
