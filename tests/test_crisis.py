@@ -15,8 +15,8 @@ from helpline.engine import Engine
 from helpline.flows import load as load_flow
 
 from .conftest import Twilio, settings, twiml
-from .test_reps import REP_A, REP_B, ask_for_person, code_from, reply_of, sent_to, sms
 from .test_caller import Call
+from .test_reps import REP_A, REP_B, ask_for_person, code_from, reply_of, sent_to, sms
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = Content.load(ROOT / "content")
