@@ -73,10 +73,7 @@ def passcode(services, rep_number: str, rep_call_sid: str, digits: str, tries: i
                 audit(s.db, None, f"rep {rep.id} passcode right", s.now)
                 services.store.lock_conversation(s.db, REP_CALL, rep_call_sid, s.now).state = {"rep": rep.id}
                 return _menu(s, rep_call_sid)
-            audit(s.db, None, f"rep {rep.id} passcode wrong", s.now)
-            locked = services.lockout.fail(s.db, rep.id, "passcode", s.now)
-            if locked:
-                s.alerts += alerts.locked(services, rep.id, s.now)
+            locked = _wrong(s, rep, "passcode")
     except Unavailable:
         return _offline(services)
     if locked:
@@ -84,6 +81,16 @@ def passcode(services, rep_number: str, rep_call_sid: str, digits: str, tries: i
     if tries + 1 >= services.config["PIN_TRIES"]:
         return _hangup(services, "rep.call.passcode_ended")
     return ask_passcode(services, tries + 1, wrong=True)
+
+
+def _wrong(s: Scope, rep: Representative, kind: str) -> bool:
+    """A wrong passcode or PIN, audited and counted across calls; True when calling in is
+    now locked, and the coordinators are told."""
+    audit(s.db, None, f"rep {rep.id} {'PIN' if kind == 'pin' else kind} wrong", s.now)
+    locked = s.services.lockout.fail(s.db, rep.id, kind, s.now)
+    if locked:
+        s.alerts += alerts.locked(s.services, rep.id, s.now)
+    return locked
 
 
 def _proven(s: Scope, rep_number: str, rep_call_sid: str) -> Representative | None:
@@ -151,10 +158,7 @@ def dialback(services, rep_number: str, rep_call_sid: str, pin: str, tries: int,
                 return _hangup(services, "rep.call.locked")
             found = services.callbacks.start(s.db, pin.strip(), rep_call_sid, s.now)
             if found is None:
-                audit(s.db, None, f"rep {rep.id} PIN wrong", s.now)
-                locked = services.lockout.fail(s.db, rep.id, "pin", s.now)
-                if locked:
-                    s.alerts += alerts.locked(services, rep.id, s.now)
+                locked = _wrong(s, rep, "pin")
     except Unavailable:
         return _offline(services)
     if locked:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from .callbacks import Callbacks
 from .clock import Clock
-from .engine import VOICE, Engine
+from .engine import SMS, VOICE, Engine
 from .hours import UTC, Hours
 from .kept import Kept
 from .locator import Locator
@@ -75,15 +75,9 @@ class Services:
         for name in names:
             db.add(Event(at=now, channel=channel, name=name[:40], value=value))
 
-    def text(self, lang: str, key: str, channel: str, **values) -> str:
-        return self.content.text(lang, key, channel, **values)
-
-    def staff_text(self, key: str, channel: str = "sms", **values) -> str:
+    def staff_text(self, key: str, channel: str = SMS, **values) -> str:
         """Representatives read and hear the default language."""
         return self.content.text(self.content.default, key, channel, **values)
-
-    def language_name(self, lang: str) -> str:
-        return self.content.languages[lang].name
 
     def local_time(self, now: datetime) -> str:
         return now.replace(tzinfo=UTC).astimezone(self.hours.zone).strftime("%Y-%m-%d %H:%M")

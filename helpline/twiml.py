@@ -159,13 +159,8 @@ class Voice:
 
     @render.register
     def _(self, reply: r.Whisper) -> VoiceResponse:
-        response = VoiceResponse()
-        gather = response.gather(input="dtmf", num_digits=1, timeout=WHISPER_SECONDS, method="POST",
-                                 action=self.s.url("voice_reps.whisper_answer", rep=reply.rep_id,
-                                                   call=reply.call_sid))
-        self.say(gather, reply.say)
-        response.hangup()
-        return response
+        return self._keys(reply.say, self.s.url("voice_reps.whisper_answer", rep=reply.rep_id, call=reply.call_sid),
+                          WHISPER_SECONDS)
 
     @render.register
     def _(self, reply: r.Bridge) -> VoiceResponse:
@@ -177,26 +172,24 @@ class Voice:
 
     @render.register
     def _(self, reply: r.AskPasscode) -> VoiceResponse:
-        return self._keys(reply.say, 8, self.s.url("voice_reps.rep_passcode", tries=reply.tries))
+        return self._keys(reply.say, self.s.url("voice_reps.rep_passcode", tries=reply.tries),
+                          self.s.gather_timeout + LONG_ENTRY_SECONDS, digits=8, finish_on_key="#")
 
     @render.register
     def _(self, reply: r.AskPin) -> VoiceResponse:
-        return self._keys(reply.say, 6, self.s.url("voice_reps.rep_pin", s=reply.step, tries=reply.tries))
-
-    def _keys(self, said, digits: int, action: str) -> VoiceResponse:
-        response = VoiceResponse()
-        gather = response.gather(input="dtmf", num_digits=digits, finish_on_key="#", method="POST",
-                                 action=action, timeout=self.s.gather_timeout + LONG_ENTRY_SECONDS)
-        self.say(gather, said)
-        response.hangup()
-        return response
+        return self._keys(reply.say, self.s.url("voice_reps.rep_pin", s=reply.step, tries=reply.tries),
+                          self.s.gather_timeout + LONG_ENTRY_SECONDS, digits=6, finish_on_key="#")
 
     @render.register
     def _(self, reply: r.RepMenu) -> VoiceResponse:
+        return self._keys(reply.say, self.s.url("voice_reps.rep_take", s=reply.step), self.s.gather_timeout)
+
+    def _keys(self, said, action: str, timeout: int, digits: int = 1, **more) -> VoiceResponse:
+        """Keys from a representative; silence hangs up their leg."""
         response = VoiceResponse()
-        gather = response.gather(input="dtmf", num_digits=1, action=self.s.url("voice_reps.rep_take", s=reply.step),
-                                 method="POST", timeout=self.s.gather_timeout)
-        self.say(gather, reply.say)
+        gather = response.gather(input="dtmf", num_digits=digits, method="POST", action=action,
+                                 timeout=timeout, **more)
+        self.say(gather, said)
         response.hangup()
         return response
 
