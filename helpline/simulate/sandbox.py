@@ -50,20 +50,21 @@ def throwaway_app(app, *, lang: str | None = None, database: str | None = None,
     for key in [k for k in overrides if k.endswith("_PATH") and k not in Flask.default_config]:
         overrides[key] = f"{folder}/{key.lower()}"
     sim = None
-    quiet = logging.getLogger("helpline.migrate")   # a throwaway schema is not the conversation
-    level = quiet.level
+    # A throwaway schema's migrations and the task queue's notices are not the conversation.
+    quiet = {logger: logger.level for logger in map(logging.getLogger, ("helpline.migrate", "huey"))}
     try:
-        quiet.setLevel(max(level, logging.WARNING))
+        for logger, level in quiet.items():
+            logger.setLevel(max(level, logging.WARNING))
         try:
             sim = create_app(overrides)
         except ConfigError as exc:
             raise SimulateError(str(exc)) from None
-        finally:
-            quiet.setLevel(level)
         if "helpline" not in sim.extensions:
             raise SimulateError("the helpline did not start, so there is nothing to try")
         yield Twilio(sim, token)
     finally:
+        for logger, level in quiet.items():
+            logger.setLevel(level)
         if sim is not None and "helpline" in sim.extensions:
             sim.extensions["helpline"].store.engine.dispose()
         shutil.rmtree(folder, ignore_errors=True)
