@@ -15,8 +15,6 @@ from .engine import VOICE, Input, Turn
 from .store import utcnow
 from .webhook import Scope, Unavailable, scope, transaction
 
-GONE = "gone"   # a resume that says the caller has hung up
-
 
 def step(services, call_sid: str, caller: str, inp: Input, at_step: int | None = None,
          verstat: str = "", now: datetime | None = None) -> r.VoiceReply:
@@ -50,8 +48,8 @@ def _turn(services, call_sid: str, caller: str, inp: Input, at_step: int | None,
                 inp = Input("start")
             elif what is not None:
                 inp = _resumed(s, conv, call_sid, caller, what)
-                if inp == GONE:
-                    return r.Gone()
+                if isinstance(inp, r.Gone):
+                    return inp
             if caller and not conv.caller_hash:
                 conv.caller_hash = services.hash(caller)
             if state is None:
@@ -78,7 +76,8 @@ def _turn(services, call_sid: str, caller: str, inp: Input, at_step: int | None,
         return r.Offline(services.offline_texts(VOICE))
 
 
-def _resumed(s: Scope, conv, call_sid: str, caller: str, what: r.Resume) -> Input | str:
+def _resumed(s: Scope, conv, call_sid: str, caller: str, what: r.Resume) -> Input | r.Gone:
+    """What Twilio reported, as the flow's input (``done`` or ``failed``), or Gone."""
     roster = s.roster
     if isinstance(what, r.DialEnded):
         taken = roster.release_call(call_sid) is not None
@@ -95,7 +94,7 @@ def _resumed(s: Scope, conv, call_sid: str, caller: str, what: r.Resume) -> Inpu
         roster.release_call(call_sid)
         s.record(VOICE, ["answered" if what.result == "bridged" else "missed"], waited)
         if what.result == "hangup":
-            return GONE
+            return r.Gone()
         return Input("done" if what.result == "bridged" else "failed")
     kept = leave_word.voicemail(s, conv, call_sid, caller, what.url, what.sid, what.duration)
     return Input("done" if kept else "failed")
