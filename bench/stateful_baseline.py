@@ -148,6 +148,7 @@ def create_app() -> Flask:
     engine = engine_for(os.environ["DATABASE_URL"])
     create_tables(engine)
     webhook = Webhook(engine, os.environ["HELPLINE_HASH_KEY"])
+    app.extensions["stateful_baseline"] = webhook
 
     def answer(channel: str, sid: str, body: str) -> Response:
         form = request.form

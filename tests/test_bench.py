@@ -230,3 +230,76 @@ def test_compare_averages_runs_and_lines_them_up(tmp_path):
     after = compare.averaged([run(tmp_path / "a.json", 500, 40)])
     assert before[("sqlite", 1000, "sms")]["rps"] == 200
     assert "| sqlite | 1,000 | /sms | 200 → 500 | 0.20 → 0.50 | 10 → 10 | 800 → 40 |" in compare.table(before, after)
+
+
+def test_stateful_baseline_acts_once_per_webhook_and_keeps_one_row_per_number(monkeypatch, database_url):
+    """On SQLite and PostgreSQL: a retried MessageSid (or call step) is answered but not acted
+    on again, and each number has one session row whatever it sends."""
+    from sqlalchemy import select
+
+    from bench import stateful_baseline
+
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "tok")
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("HELPLINE_HASH_KEY", "k" * 32)
+    app = stateful_baseline.create_app()
+    webhook = app.extensions["stateful_baseline"]
+    client, validator = app.test_client(), RequestValidator("tok")
+
+    def post(path, params):
+        signature = validator.compute_signature("http://localhost" + path, params)
+        return client.post(path, data=params, headers={"X-Twilio-Signature": signature}).get_data(as_text=True)
+
+    first, second = "+12025550000", "+12025550001"
+    assert "<Message>" in post("/sms", load.sms_params(first, "hi", "SM" + "1" * 32))
+    assert "<Message>" not in post("/sms", load.sms_params(first, "hi", "SM" + "1" * 32))  # Twilio's retry
+    assert "<Message>" in post("/sms", load.sms_params(first, "1", "SM" + "2" * 32))
+    assert "<Message>" in post("/sms", load.sms_params(second, "hi", "SM" + "3" * 32))
+    call = "CA" + "a" * 32
+    assert "<Gather" in post("/voice", load.voice_params(first, call))
+    assert "<Gather" in post("/voice/step?s=1", load.voice_params(first, call, Digits="1"))
+    assert "<Gather" not in post("/voice/step?s=1", load.voice_params(first, call, Digits="1"))
+    signature = validator.compute_signature("http://localhost/sms", {"From": first})
+    assert client.post("/sms", data={"From": first}, headers={"X-Twilio-Signature": "bad"}).status_code == 403
+    assert client.post("/sms", data={"From": first}, headers={"X-Twilio-Signature": signature}).status_code == 400
+
+    sessions, key = stateful_baseline.sessions, webhook.key
+    with webhook.engine.connect() as conn:
+        rows = conn.execute(select(sessions.c.channel, sessions.c.number_hash, sessions.c.turns,
+                                   sessions.c.state)).all()
+        receipts = conn.execute(select(stateful_baseline.receipts.c.sid)).scalars().all()
+    webhook.engine.dispose()
+    assert sorted((r.channel, r.number_hash, r.turns) for r in rows) == sorted([
+        ("sms", stateful_baseline.keyed_hash(key, first), 2),
+        ("sms", stateful_baseline.keyed_hash(key, second), 1),
+        ("voice", stateful_baseline.keyed_hash(key, first), 2)])
+    assert all(r.state == stateful_baseline.STATE for r in rows)
+    assert len(receipts) == 5 and f"{call}/1" in receipts
+
+
+def test_stateful_baseline_seeds_its_own_tables(tmp_path):
+    from sqlalchemy import func, select
+
+    from bench import stateful_baseline
+
+    url = f"sqlite:///{tmp_path}/seed.sqlite3"
+    stateful_baseline.seed(url, 12, "k" * 32)
+    engine = stateful_baseline.engine_for(url)
+    with engine.connect() as conn:
+        count = conn.execute(select(func.count()).select_from(stateful_baseline.sessions)).scalar_one()
+    engine.dispose()
+    assert count == 12
+
+
+def test_the_rate_limit_stays_above_what_one_number_sends():
+    from types import SimpleNamespace
+
+    from bench import run
+
+    args = SimpleNamespace(warmup=2, seconds=10, max_rps=6000)
+    limit = run.rate_limit_above_load(args)
+    sent = load.build("sms", 6000 * 2, salt=3) + load.build("sms", 6000 * 10, salt=4)
+    per_number: dict[str, int] = {}
+    for request in sent:
+        per_number[request.params["From"]] = per_number.get(request.params["From"], 0) + 1
+    assert max(per_number.values()) < limit
