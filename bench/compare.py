@@ -1,5 +1,6 @@
 """Before and after, side by side: ``python -m bench.compare BEFORE.json... -- AFTER.json...``
-(files written by ``python -m bench.run --json``; several runs of one side are averaged)."""
+(files written by ``python -m bench.run --json``; several runs of one side are averaged).
+Files from before the stateful baseline have no stateful figures: those cells say "-"."""
 from __future__ import annotations
 
 import json
@@ -11,35 +12,50 @@ FIELDS = ("rps", "p50_ms", "p99_ms", "error_count", "cpu_ms_per_request")
 
 
 def averaged(paths: list[Path]) -> dict[tuple, dict]:
-    """(database, sessions, endpoint) -> mean app figures, baseline req/s and ratio."""
+    """(database, sessions, endpoint, rate limit on) -> mean app figures, the baselines'
+    req/s and CPU, and the ratios."""
     runs: dict[tuple, list[dict]] = {}
     for path in paths:
         for row in json.loads(Path(path).read_text())["results"]:
-            runs.setdefault((row["database"], row["sessions"], row["endpoint"]), []).append(row)
+            key = (row["database"], row["sessions"], row["endpoint"], bool(row.get("rate_limit")))
+            runs.setdefault(key, []).append(row)
     out = {}
     for key, rows in runs.items():
         figures = {f: mean(r["app"][f] for r in rows) for f in FIELDS}
         figures["baseline_rps"] = mean(r["baseline"]["rps"] for r in rows)
         figures["ratio"] = mean(r["ratio"] for r in rows)
         figures["errors"] = sum(r["app"]["error_count"] for r in rows)
+        stateful = [r for r in rows if "stateful" in r]
+        if stateful:
+            figures["stateful_rps"] = mean(r["stateful"]["rps"] for r in stateful)
+            figures["stateful_cpu"] = mean(r["stateful"]["cpu_ms_per_request"] for r in stateful)
+            figures["stateful_ratio"] = mean(r["stateful_ratio"] for r in stateful)
         out[key] = figures
     return out
 
 
+def _pair(before: dict, after: dict, name: str, form: str) -> str:
+    def one(figures: dict) -> str:
+        return format(figures[name], form) if name in figures else "-"
+    return f"{one(before)} → {one(after)}"
+
+
 def table(before: dict[tuple, dict], after: dict[tuple, dict]) -> str:
-    lines = ["| database | stored sessions | endpoint | req/s before → after | ratio to baseline "
-             "| p50 ms | p99 ms | server CPU ms/request | errors |",
-             "|---|---:|---|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| database | stored sessions | endpoint | rate limit | app req/s | stateful req/s "
+             "| app/stateful | app/static | p50 ms | p99 ms | app CPU ms/req | stateful CPU ms/req "
+             "| errors |",
+             "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for key in after:
         b, a = before.get(key), after[key]
         if b is None:
             continue
-        database, sessions, endpoint = key
+        database, sessions, endpoint, limited = key
         lines.append(
-            f"| {database} | {sessions:,} | /{endpoint} | {b['rps']:.0f} → {a['rps']:.0f} "
-            f"| {b['ratio']:.2f} → {a['ratio']:.2f} | {b['p50_ms']:.0f} → {a['p50_ms']:.0f} "
-            f"| {b['p99_ms']:.0f} → {a['p99_ms']:.0f} "
-            f"| {b['cpu_ms_per_request']:.2f} → {a['cpu_ms_per_request']:.2f} "
+            f"| {database} | {sessions:,} | /{endpoint} | {'on' if limited else 'off'} "
+            f"| {_pair(b, a, 'rps', '.0f')} | {_pair(b, a, 'stateful_rps', '.0f')} "
+            f"| {_pair(b, a, 'stateful_ratio', '.2f')} | {_pair(b, a, 'ratio', '.2f')} "
+            f"| {_pair(b, a, 'p50_ms', '.0f')} | {_pair(b, a, 'p99_ms', '.0f')} "
+            f"| {_pair(b, a, 'cpu_ms_per_request', '.2f')} | {_pair(b, a, 'stateful_cpu', '.2f')} "
             f"| {b['errors']} → {a['errors']} |")
     return "\n".join(lines)
 

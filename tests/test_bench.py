@@ -219,17 +219,26 @@ def test_a_webhooks_lookups_use_indexes_as_the_store_grows(tmp_path):
 def test_compare_averages_runs_and_lines_them_up(tmp_path):
     from bench import compare
 
-    def run(path, rps, p99):
+    def run(path, rps, p99, stateful_rps=None):
         app = {"rps": rps, "p50_ms": 10, "p99_ms": p99, "error_count": 0, "cpu_ms_per_request": 2}
         row = {"database": "sqlite", "sessions": 1000, "endpoint": "sms", "app": app,
                "baseline": {"rps": 1000}, "ratio": rps / 1000}
-        path.write_text(__import__("json").dumps({"results": [row]}))
+        rows = [row]
+        if stateful_rps:
+            row.update(rate_limit=0, stateful={"rps": stateful_rps, "cpu_ms_per_request": 0.5},
+                       stateful_ratio=rps / stateful_rps)
+            rows.append(dict(row, rate_limit=145))
+        path.write_text(__import__("json").dumps({"results": rows}))
         return path
 
     before = compare.averaged([run(tmp_path / "b1.json", 100, 900), run(tmp_path / "b2.json", 300, 700)])
-    after = compare.averaged([run(tmp_path / "a.json", 500, 40)])
-    assert before[("sqlite", 1000, "sms")]["rps"] == 200
-    assert "| sqlite | 1,000 | /sms | 200 → 500 | 0.20 → 0.50 | 10 → 10 | 800 → 40 |" in compare.table(before, after)
+    after = compare.averaged([run(tmp_path / "a.json", 500, 40, stateful_rps=625)])
+    assert before[("sqlite", 1000, "sms", False)]["rps"] == 200
+    table = compare.table(before, after)
+    assert ("| sqlite | 1,000 | /sms | off | 200 → 500 | - → 625 | - → 0.80 | 0.20 → 0.50 | 10 → 10 "
+            "| 800 → 40 | 2.00 → 2.00 | - → 0.50 | 0 → 0 |") in table
+    assert "| on |" not in table  # no rate-limited case before: nothing to compare it with
+    assert len(compare.averaged([tmp_path / "a.json"])) == 2
 
 
 def test_stateful_baseline_acts_once_per_webhook_and_keeps_one_row_per_number(monkeypatch, database_url):
