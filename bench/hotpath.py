@@ -57,7 +57,14 @@ STEPS = [
     ("helpline/conversation.py", "record", "Helpline.record (events)"),
     ("helpline/engine.py", "handle", "Engine.handle (the flow engine)"),
     ("helpline/engine.py", "is_crisis", "Engine.is_crisis"),
-    ("helpline/crisis.py", "recognise", "crisis recogniser"),
+    ("helpline/engine.py", "crisis_kinds", "_Step.crisis_kinds (in the engine's turn)"),
+    ("helpline/crisis.py", "kinds", "crisis recogniser (Vocabulary.kinds)"),
+    ("helpline/engine.py", "carrier_keyword", "Engine.carrier_keyword"),
+    ("helpline/conversation.py", "hash", "Helpline.hash (HMAC of the number)"),
+    ("helpline/hours.py", "is_open", "Hours.is_open"),
+    ("werkzeug/formparser.py", "parse", "Werkzeug form parsing"),
+    ("sqlalchemy/orm/session.py", "execute", "Session.execute (every ORM query, autoflush included)"),
+    ("sqlalchemy/engine/base.py", "_exec_single_context", "Connection._exec_single_context (statement + driver)"),
     ("sqlalchemy/orm/session.py", "flush", "Session.flush"),
     ("sqlalchemy/orm/session.py", "commit", "Session.commit (flush included)"),
     ("helpline/sms.py", "render", "sms.render (MessagingResponse)"),
@@ -135,42 +142,55 @@ def make_app(workdir: Path, sessions: int, rate_limit: int):
 
 
 # -- the report ---------------------------------------------------------------------------
-def statements(app, calls: list[tuple[str, dict]]) -> dict[str, list[list[str]]]:
-    """label -> the statements of each request with that label."""
-    from sqlalchemy import event
+class Meter:
+    """Runs requests in their order and measures those of one kind: the statements each
+    takes, its CPU (no profiler), or a cProfile of it."""
 
-    engine = app.extensions["helpline"].store.engine
-    current: list[str] = []
+    def __init__(self, app):
+        self.app = app
+        self.engine = app.extensions["helpline"].store.engine
 
-    def capture(conn, cursor, statement, parameters, context, executemany):
-        current.append(" ".join(statement.split())[:160] + (" [many]" if executemany else ""))
+    def statements(self, calls, kind) -> dict[str, list[list[str]]]:
+        """label -> the statements of each request of the kind with that label."""
+        from sqlalchemy import event
 
-    seen: dict[str, list[list[str]]] = defaultdict(list)
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
+        current: list[str] = []
+
+        def capture(conn, cursor, statement, parameters, context, executemany):
+            current.append(" ".join(statement.split())[:160] + (" [many]" if executemany else ""))
+
+        seen: dict[str, list[list[str]]] = defaultdict(list)
+        event.listen(self.engine, "before_cursor_execute", capture)
+        try:
+            for label, environ in calls:
+                current.clear()
+                call(self.app, environ)
+                if kind(label):
+                    seen[label].append(list(current))
+        finally:
+            event.remove(self.engine, "before_cursor_execute", capture)
+        return seen
+
+    def cpu_ms(self, calls, kind) -> float:
+        spent, count = 0.0, 0
         for label, environ in calls:
-            current.clear()
-            call(app, environ)
-            seen[label].append(list(current))
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
-    return seen
+            started = time.process_time()
+            call(self.app, environ)
+            if kind(label):
+                spent, count = spent + time.process_time() - started, count + 1
+        return 1000 * spent / max(1, count)
 
-
-def cpu_ms(app, calls: list[tuple[str, dict]]) -> float:
-    started = time.process_time()
-    for _, environ in calls:
-        call(app, environ)
-    return 1000 * (time.process_time() - started) / len(calls)
-
-
-def profile(app, calls: list[tuple[str, dict]]) -> pstats.Stats:
-    profiler = cProfile.Profile()
-    profiler.enable()
-    for _, environ in calls:
-        call(app, environ)
-    profiler.disable()
-    return pstats.Stats(profiler)
+    def profile(self, calls, kind) -> tuple[pstats.Stats, int]:
+        profiler, count = cProfile.Profile(), 0
+        for label, environ in calls:
+            if kind(label):
+                profiler.enable()
+                call(self.app, environ)
+                profiler.disable()
+                count += 1
+            else:
+                call(self.app, environ)
+        return pstats.Stats(profiler), count
 
 
 def split(stats: pstats.Stats, count: int, ms: float) -> tuple[list, list]:
@@ -192,12 +212,11 @@ def split(stats: pstats.Stats, count: int, ms: float) -> tuple[list, list]:
     return groups, steps
 
 
-def report_kind(title: str, app, calls: list[tuple[str, dict]], sample: str, top: int) -> None:
-    """Three thirds of requests never seen before: statements, CPU, profile."""
-    third = len(calls) // 3
-    seen = statements(app, calls[:third])
+def report_kind(title: str, meter: Meter, thirds: list, kind, sample: str, top: int) -> None:
+    """Three sets of requests never seen before: statements, CPU, profile."""
+    seen = meter.statements(thirds[0], kind)
     counts = Counter(len(s) for runs in seen.values() for s in runs)
-    print(f"\n## {title}: {len(calls)} requests")
+    print(f"\n## {title}")
     print("statements per request (count: requests): "
           + ", ".join(f"{n}: {k}" for n, k in sorted(counts.items())))
     for label, runs in sorted(seen.items()):
@@ -206,10 +225,10 @@ def report_kind(title: str, app, calls: list[tuple[str, dict]], sample: str, top
     print(f"the statements of one request {sample!r} (the last of {len(runs)}):")
     for i, statement in enumerate(runs[-1], 1):
         print(f"  {i:2}. {statement}")
-    ms = cpu_ms(app, calls[third:2 * third])
+    ms = meter.cpu_ms(thirds[1], kind)
     print(f"CPU per request, no profiler: {ms:.2f} ms")
-    profiled = calls[2 * third:]
-    groups, steps = split(profile(app, profiled), len(profiled), ms)
+    stats, count = meter.profile(thirds[2], kind)
+    groups, steps = split(stats, count, ms)
     print(f"own time by module group (cProfile, scaled to {ms:.2f} ms): % and ms per request")
     for name, pct, m in groups[:top]:
         print(f"  {pct:5.1f} %  {m:6.3f} ms  {name}")
@@ -239,77 +258,126 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_kinds(app, args) -> None:
-    sms = environs(load.build("sms", 500 + args.requests, salt=5))
-    steps = len(load.VOICE_WALK) + 1
-    voice = environs(load.build("voice", 500 * steps * (1 + args.requests // (500 * (steps - 1))), salt=6))
+    meter = Meter(app)
+    n = args.requests
+    sms = environs(load.build("sms", 500 + 3 * n, salt=5))
     for _, environ in sms[:500]:  # every number's first text ("hi") makes its session
         call(app, environ)
-    report_kind("/sms, texters walking the menus", app, sms[500:], "menu", args.top)
-    starts = [c for c in voice if c[0] == "/voice"]
-    report_kind("/voice/step, a key or speech", app, [c for c in voice if c[0] != "/voice"][:args.requests],
-                "/voice/step?s=1", args.top)
-    report_kind("/voice, a new call", app, starts[:args.requests], "/voice", args.top)
+    sms_thirds = [sms[500 + i * n:500 + (i + 1) * n] for i in range(3)]
+    report_kind(f"/sms, texters walking the menus ({n} requests each)", meter, sms_thirds,
+                lambda label: True, "menu", args.top)
+    # Calls in their order (a new call, then its steps), each third with CallSids of its own.
+    steps = len(load.VOICE_WALK) + 1
+    per_third = 500 * steps * max(1, n // (500 * (steps - 1)))
+    voice = environs(load.build("voice", 3 * per_third, salt=6))
+    voice_thirds = [voice[i * per_third:(i + 1) * per_third] for i in range(3)]
+    report_kind(f"/voice/step, a key or speech ({per_third * (steps - 1) // steps} requests each)", meter,
+                voice_thirds, lambda label: label != "/voice", "/voice/step?s=1", args.top)
+    voice = environs(load.build("voice", 3 * per_third, salt=9))
+    voice_thirds = [voice[i * per_third:(i + 1) * per_third] for i in range(3)]
+    report_kind(f"/voice, a new call ({per_third // steps} requests each)", meter, voice_thirds,
+                lambda label: label == "/voice", "/voice", args.top)
 
 
 # -- memory -------------------------------------------------------------------------------
-MEMORY_STEPS = [
-    ("python + gunicorn's worker", "import gunicorn.app.wsgiapp, gunicorn.workers.gthread"),
-    ("flask", "import flask"),
-    ("sqlalchemy (+orm)", "import sqlalchemy, sqlalchemy.orm"),
+FLOOR = "import gunicorn.app.wsgiapp, gunicorn.workers.gthread, flask"
+PACKAGES = [
+    ("sqlalchemy", "import sqlalchemy"),
+    ("sqlalchemy.orm", "import sqlalchemy.orm"),
+    ("alembic (its migration runtime)", "import alembic.command, alembic.config, alembic.runtime.migration, "
+                                        "alembic.operations"),
     ("psycopg", "import psycopg"),
-    ("alembic", "import alembic.command, alembic.config, alembic.runtime.migration"),
     ("twilio: validator + twiml", "import twilio.request_validator, twilio.twiml.voice_response, "
                                   "twilio.twiml.messaging_response"),
     ("twilio.rest (Client)", "import twilio.rest"),
     ("requests", "import requests"),
     ("cryptography (Fernet)", "import cryptography.fernet"),
     ("yaml", "import yaml"),
-    ("phonenumbers", "import phonenumbers"),
-    ("zipcodes", "import zipcodes"),
+    ("phonenumbers (+ its metadata, once a number is parsed)",
+     "import phonenumbers; phonenumbers.parse('+12025550100')"),
+    ("zipcodes", "import zipcodes; zipcodes.matching('10001')"),
     ("rapidfuzz", "import rapidfuzz, rapidfuzz.fuzz, rapidfuzz.process"),
-    ("huey + redis", "import huey, redis"),
-    ("sentry_sdk (+flask)", "import sentry_sdk, sentry_sdk.integrations.flask"),
+    ("huey", "import huey"),
+    ("redis", "import redis"),
+    ("sentry_sdk (+flask integration)", "import sentry_sdk, sentry_sdk.integrations.flask"),
     ("flask_wtf", "import flask_wtf"),
-    ("helpline (every module)", "import helpline, helpline.conversation, helpline.sms, helpline.voice, "
-                                "helpline.worker, helpline.cli"),
-    ("create_app(): settings, content, flows, crisis data, migrations", "APP = bench_app()"),
-    ("700 texts and 80 call steps", "bench_traffic(APP)"),
 ]
+CHAIN = [
+    ("gunicorn's worker + flask", FLOOR),
+    ("sqlalchemy + sqlalchemy.orm", "import sqlalchemy, sqlalchemy.orm"),
+    ("sqlalchemy's postgresql dialect (the store imports it for ON CONFLICT)",
+     "import sqlalchemy.dialects.postgresql, sqlalchemy.dialects.sqlite"),
+    ("alembic's runtime (migrations at start-up)", PACKAGES[2][1]),
+    ("psycopg", "import psycopg"),
+    ("redis", "import redis"),
+    ("huey (without redis and psycopg)", "import huey, huey.storage"),
+    ("cryptography (Fernet)", "import cryptography.fernet"),
+    ("requests", "import requests"),
+    ("twilio: validator, twiml, rest", PACKAGES[4][1] + ", twilio.rest"),
+    ("yaml, phonenumbers, rapidfuzz, zipcodes (module only)",
+     "import yaml, phonenumbers, rapidfuzz.fuzz, rapidfuzz.process, zipcodes"),
+    ("sentry_sdk, flask_wtf", "import sentry_sdk, sentry_sdk.integrations.flask, flask_wtf"),
+    ("the rest of `import helpline` (its own modules, click, dotenv, ...)",
+     "import helpline, helpline.conversation, helpline.sms, helpline.voice, helpline.worker, helpline.cli"),
+    ("create_app() on SQLite: settings, content, flows, crisis data, migrations",
+     "from bench.hotpath import memory_app; APP = memory_app()"),
+    ("700 texts and 80 call steps (the benchmark's walk)",
+     "from bench.hotpath import memory_traffic; memory_traffic(APP)"),
+    ("a first ZIP code looked up (zipcodes loads its data)", "import zipcodes; zipcodes.matching('10001')"),
+]
+CHILD = """
+import re, sys
+from pathlib import Path
+def rss():
+    return int(re.search(r"^VmRSS:\\s+(\\d+) kB", Path("/proc/self/status").read_text(), re.M)[1]) / 1024
+scope = {}
+exec(sys.argv[1], scope)
+before = rss()
+for code in sys.argv[2:]:
+    exec(code, scope)
+    now = rss()
+    print(f"{before:.1f} {now:.1f}", flush=True)
+    before = now
+if "APP" in scope:
+    big = ("sqlalchemy", "alembic", "psycopg", "twilio", "requests", "cryptography", "yaml", "phonenumbers",
+           "zipcodes", "rapidfuzz", "huey", "redis", "sentry_sdk", "flask_wtf", "wtforms")
+    print("loaded: " + ", ".join(p for p in big if p in sys.modules))
+"""
 
 
-def rss() -> tuple[float, float]:
-    status = Path("/proc/self/status").read_text()
-    return tuple(int(re.search(rf"^{k}:\s+(\d+) kB", status, re.M)[1]) / 1024 for k in ("VmRSS", "VmHWM"))
+def memory_app():
+    return make_app(Path(tempfile.mkdtemp(prefix="helpline-memory-")), 1000, 0)
 
 
-def memory_child() -> None:
-    """Run in a fresh interpreter: each step's resident memory, cumulative."""
-    tmp = Path(tempfile.mkdtemp(prefix="helpline-memory-"))
+def memory_traffic(app) -> None:
+    for _, environ in environs(load.build("sms", 700, salt=7)) + environs(load.build("voice", 80, salt=8)):
+        call(app, environ)
 
-    def bench_app():
-        return make_app(tmp, 1000, 0)
 
-    def bench_traffic(app):
-        for _, environ in environs(load.build("sms", 700, salt=7)[:700]):
-            call(app, environ)
-        for _, environ in environs(load.build("voice", 80, salt=8)):
-            call(app, environ)
-
-    scope = {"bench_app": bench_app, "bench_traffic": bench_traffic}
-    before = rss()[0]
-    print(f"  {before:6.1f} MiB  {'':>8}  python + bench.hotpath's own imports (twilio validator)")
-    for label, code in MEMORY_STEPS:
-        exec(code, scope)
-        now, peak = rss()
-        print(f"  {now:6.1f} MiB  +{now - before:5.1f}  {label}" + (f"  (peak {peak:.1f})" if peak > now + 1 else ""))
-        before = now
+def child(setup: str, *steps: str) -> list[str]:
+    env = dict(os.environ, LOG_LEVEL="WARNING")
+    out = subprocess.run([sys.executable, "-c", CHILD, setup, *steps], env=env, capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parent.parent, check=True, timeout=300)
+    return out.stdout.splitlines()
 
 
 def memory_report() -> int:
-    print("resident memory after each step, in one fresh process (VmRSS, MiB; + what the step added)")
-    env = dict(os.environ, LOG_LEVEL="WARNING")
-    return subprocess.run([sys.executable, "-c", "from bench.hotpath import memory_child; memory_child()"],
-                          env=env, cwd=Path(__file__).resolve().parent.parent).returncode
+    """Resident memory (VmRSS) import by import, each figure from fresh interpreters."""
+    print("each big dependency alone, with what it imports, on top of gunicorn's worker + flask "
+          "(MiB, a fresh process each):")
+    for label, code in PACKAGES:
+        before, after = map(float, child(FLOOR, code)[0].split())
+        print(f"  +{after - before:5.1f}  {label}")
+    print("a worker's memory, step by step in one process (MiB; each step counts only what the ones "
+          "before it did not load):")
+    lines = child("", *(code for _, code in CHAIN))
+    for (label, _), line in zip(CHAIN, lines, strict=False):
+        before, after = map(float, line.split())
+        print(f"  {after:6.1f}  +{after - before:5.1f}  {label}")
+    print("  (a bare interpreter: " + child("", "pass")[0].split()[0] + " MiB)")
+    loaded = child(FLOOR, CHAIN[-4][1], CHAIN[-3][1])[-1]
+    print(f"  what a worker on SQLite has {loaded} (after create_app, nothing imported by hand)")
+    return 0
 
 
 if __name__ == "__main__":
