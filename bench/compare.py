@@ -1,5 +1,6 @@
 """Before and after, side by side: ``python -m bench.compare BEFORE.json... -- AFTER.json...``
 (files written by ``python -m bench.run --json``; several runs of one side are averaged).
+Without ``--``, the files' mean alone.
 Files from before the stateful baseline have no stateful figures: those cells say "-"."""
 from __future__ import annotations
 
@@ -60,9 +61,25 @@ def table(before: dict[tuple, dict], after: dict[tuple, dict]) -> str:
     return "\n".join(lines)
 
 
+def one_side(figures: dict[tuple, dict]) -> str:
+    lines = ["| database | stored sessions | endpoint | rate limit | req/s app / stateful / static "
+             "| app/stateful | app/static | p50 ms | p99 ms | server CPU ms/req app / stateful | errors |",
+             "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for (database, sessions, endpoint, limited), f in figures.items():
+        lines.append(
+            f"| {database} | {sessions:,} | /{endpoint} | {'on' if limited else 'off'} "
+            f"| {f['rps']:.0f} / {f.get('stateful_rps', 0):.0f} / {f['baseline_rps']:.0f} "
+            f"| {f.get('stateful_ratio', 0):.2f} | {f['ratio']:.2f} | {f['p50_ms']:.0f} | {f['p99_ms']:.0f} "
+            f"| {f['cpu_ms_per_request']:.2f} / {f.get('stateful_cpu', 0):.2f} | {f['errors']} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str]) -> None:
-    if "--" not in argv:
+    if not argv:
         raise SystemExit(__doc__)
+    if "--" not in argv:
+        print(one_side(averaged([Path(p) for p in argv])))
+        return
     split = argv.index("--")
     print(table(averaged([Path(p) for p in argv[:split]]),
                 averaged([Path(p) for p in argv[split + 1:]])))

@@ -239,6 +239,8 @@ def test_compare_averages_runs_and_lines_them_up(tmp_path):
             "| 800 → 40 | 2.00 → 2.00 | - → 0.50 | 0 → 0 |") in table
     assert "| on |" not in table  # no rate-limited case before: nothing to compare it with
     assert len(compare.averaged([tmp_path / "a.json"])) == 2
+    assert "| sqlite | 1,000 | /sms | off | 500 / 625 / 1000 | 0.80 | 0.50 | 10 | 40 | 2.00 / 0.50 | 0 |" in (
+        compare.one_side(after))
 
 
 def test_stateful_baseline_acts_once_per_webhook_and_keeps_one_row_per_number(monkeypatch, database_url):
