@@ -314,3 +314,22 @@ def test_the_rate_limit_stays_above_what_one_number_sends():
     for request in sent:
         per_number[request.params["From"]] = per_number.get(request.params["From"], 0) + 1
     assert max(per_number.values()) < limit
+
+
+def test_hotpath_counts_a_webhooks_statements_and_groups_its_time(tmp_path):
+    from bench import hotpath
+
+    app = hotpath.make_app(tmp_path, 10, 0)
+    try:
+        meter = hotpath.Meter(app)
+        calls = hotpath.environs(load.build("sms", 2, numbers=load.phone_numbers(1)))
+        assert [label for label, _ in calls] == ["hi", "1"]
+        seen = meter.statements(calls, lambda label: label == "1")
+        assert list(seen) == ["1"] and any("INSERT INTO receipts" in s for s in seen["1"][0])
+        assert meter.cpu_ms(hotpath.environs(load.build("sms", 1, salt=1, numbers=load.phone_numbers(1))),
+                            lambda label: True) > 0
+    finally:
+        app.extensions["helpline"].store.engine.dispose()
+    assert hotpath.group("/x/site-packages/sqlalchemy/orm/session.py", "flush") == "sqlalchemy.orm"
+    assert hotpath.group("/work/helpline/reps.py", "find") == "helpline.reps"
+    assert hotpath.group("~", "<method 'execute' of 'sqlite3.Cursor' objects>") == "sqlite3 (C: execute, commit)"
