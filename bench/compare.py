@@ -1,10 +1,11 @@
-"""Before and after, side by side: ``python -m bench.compare BEFORE.json... -- AFTER.json...``
+"""Tables of results. Before and after, side by side: ``python -m bench.compare BEFORE.json... -- AFTER.json...``
 (files written by ``python -m bench.run --json``; several runs of one side are averaged).
 Without ``--``, the files' mean alone.
 Files from before the stateful baseline have no stateful figures: those cells say "-"."""
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 from statistics import mean
@@ -71,6 +72,45 @@ def one_side(figures: dict[tuple, dict]) -> str:
             f"| {f['rps']:.0f} / {f.get('stateful_rps', 0):.0f} / {f['baseline_rps']:.0f} "
             f"| {f.get('stateful_ratio', 0):.2f} | {f['ratio']:.2f} | {f['p50_ms']:.0f} | {f['p99_ms']:.0f} "
             f"| {f['cpu_ms_per_request']:.2f} / {f.get('stateful_cpu', 0):.2f} | {f['errors']} |")
+    return "\n".join(lines)
+
+
+# -- the table of one run (bench/run.py) ---------------------------------------------------
+def tree_label(app_root: Path) -> str:
+    """The commit served (with "+changes" when the tree differs from it), or the folder."""
+    try:
+        commit = subprocess.run(["git", "-C", str(app_root), "rev-parse", "--short", "HEAD"],
+                                capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(app_root), "status", "--porcelain", "--",
+                                "helpline", "content", "flows", "Procfile"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+        return commit + (" +changes" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return str(app_root)
+
+
+def report(results: list[dict], memory: dict, client: str, args, elapsed: float,
+           loadavg: dict) -> str:
+    lines = [f"app {tree_label(args.app_root)}; client {client}, concurrency {args.concurrency}, "
+             f"{args.seconds:g}s per case, {elapsed:.0f}s in all; load average before "
+             f"{' '.join(loadavg['before'])}, after {' '.join(loadavg['after'])}", "",
+             "| database | stored sessions | endpoint | rate limit | req/s app / stateful / static "
+             "| app/stateful | app/static | p50 ms app / stateful | p99 ms app / stateful / static "
+             "| errors app / stateful | server CPU ms/req app / stateful / static |",
+             "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        a, s, b = r["app"], r["stateful"], r["static"]
+        lines.append(
+            f"| {r['database']} | {r['sessions']:,} | /{r['endpoint']} | {r['rate_limit'] or 'off'} "
+            f"| {a['rps']:.0f} / {s['rps']:.0f} / {b['rps']:.0f} | {r['stateful_ratio']:.2f} "
+            f"| {r['ratio']:.2f} | {a['p50_ms']:.1f} / {s['p50_ms']:.1f} "
+            f"| {a['p99_ms']:.1f} / {s['p99_ms']:.1f} / {b['p99_ms']:.1f} "
+            f"| {a['error_count']} / {s['error_count']} "
+            f"| {a['cpu_ms_per_request']:.2f} / {s['cpu_ms_per_request']:.2f} / "
+            f"{b['cpu_ms_per_request']:.2f} |")
+    lines += ["", "peak memory per worker (VmHWM, MiB):"]
+    for name, peaks in memory.items():
+        lines.append(f"  {name}: " + ", ".join(f"{mb:.0f}" for mb in peaks.values()))
     return "\n".join(lines)
 
 

@@ -15,23 +15,18 @@ Everything runs on loopback and stops by itself; nothing is installed.
 from __future__ import annotations
 
 import argparse
-import html
 import json
 import math
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
-from urllib.parse import urlencode
-
-from twilio.request_validator import RequestValidator
 
 from . import load, stateful_baseline
+from .compare import report, tree_label
 from .servers import (
     HASH_KEY,
     HOST,
@@ -43,50 +38,15 @@ from .servers import (
     baseline_env,
     free_port,
     postgres_reachable,
+    preflight,
     say,
     seed,
     server_argv,
 )
 
 HERE = Path(__file__).resolve().parent
-PREFLIGHT_NUMBER = "+12025559999"
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 SIDES = ("static", "stateful", "app")
-
-
-# -- load ---------------------------------------------------------------------------------
-def preflight(port: int) -> None:
-    """One texter and one caller walked by following the app's own answers: every answer is
-    200 with the expected TwiML, and each action URL is the one the generator precomputes."""
-    validator = RequestValidator(TOKEN)
-    base = f"http://{HOST}:{port}"
-
-    def post(path: str, params: dict) -> str:
-        data = urlencode(params).encode()
-        req = urllib.request.Request(base + path, data=data, headers={
-            "X-Twilio-Signature": validator.compute_signature(base + path, params)})
-        with urllib.request.urlopen(req, timeout=15) as r:
-            if r.status != 200:
-                raise RuntimeError(f"preflight {path}: HTTP {r.status}")
-            return r.read().decode()
-
-    for i, body in enumerate(load.SMS_WALK):
-        answer = post("/sms", load.sms_params(PREFLIGHT_NUMBER, body, f"SM{'e' * 10}{i:022x}"))
-        if load.EXPECT["sms"] not in answer:
-            raise RuntimeError(f"preflight: no <Message> for {body!r}: {answer[:300]}")
-    sid = "CA" + "f" * 32
-    path, params = "/voice", load.voice_params(PREFLIGHT_NUMBER, sid)
-    for step, (name, value) in enumerate(load.VOICE_WALK, start=1):
-        answer = post(path, params)
-        match = re.search(r'<Gather [^>]*action="([^"]+)"', answer)
-        if not match:
-            raise RuntimeError(f"preflight: no <Gather> after {path}: {answer[:300]}")
-        path = html.unescape(match[1])
-        if path != f"/voice/step?s={step}":
-            raise RuntimeError(f"preflight: the app's action URL is {path}, the generator "
-                               f"would post /voice/step?s={step}: update bench/load.py")
-        params = load.voice_params(PREFLIGHT_NUMBER, sid, **{name: value})
-    post(path, params)
 
 
 def drive(client: str, port: int, requests_file: Path, endpoint: str, seconds: int,
@@ -307,44 +267,6 @@ def run(args, client: str, databases: list[str], endpoints: list[str], sizes: li
                                          "peak_memory_mb": memory}, indent=2))
     failed = any(r[side]["error_count"] for r in results for side in ("app", "stateful"))
     return 1 if failed else 0
-
-
-def tree_label(app_root: Path) -> str:
-    """The commit served (with "+changes" when the tree differs from it), or the folder."""
-    try:
-        commit = subprocess.run(["git", "-C", str(app_root), "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(app_root), "status", "--porcelain", "--",
-                                "helpline", "content", "flows", "Procfile"],
-                               capture_output=True, text=True, check=True).stdout.strip()
-        return commit + (" +changes" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return str(app_root)
-
-
-def report(results: list[dict], memory: dict, client: str, args, elapsed: float,
-           loadavg: dict) -> str:
-    lines = [f"app {tree_label(args.app_root)}; client {client}, concurrency {args.concurrency}, "
-             f"{args.seconds:g}s per case, {elapsed:.0f}s in all; load average before "
-             f"{' '.join(loadavg['before'])}, after {' '.join(loadavg['after'])}", "",
-             "| database | stored sessions | endpoint | rate limit | req/s app / stateful / static "
-             "| app/stateful | app/static | p50 ms app / stateful | p99 ms app / stateful / static "
-             "| errors app / stateful | server CPU ms/req app / stateful / static |",
-             "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for r in results:
-        a, s, b = r["app"], r["stateful"], r["static"]
-        lines.append(
-            f"| {r['database']} | {r['sessions']:,} | /{r['endpoint']} | {r['rate_limit'] or 'off'} "
-            f"| {a['rps']:.0f} / {s['rps']:.0f} / {b['rps']:.0f} | {r['stateful_ratio']:.2f} "
-            f"| {r['ratio']:.2f} | {a['p50_ms']:.1f} / {s['p50_ms']:.1f} "
-            f"| {a['p99_ms']:.1f} / {s['p99_ms']:.1f} / {b['p99_ms']:.1f} "
-            f"| {a['error_count']} / {s['error_count']} "
-            f"| {a['cpu_ms_per_request']:.2f} / {s['cpu_ms_per_request']:.2f} / "
-            f"{b['cpu_ms_per_request']:.2f} |")
-    lines += ["", "peak memory per worker (VmHWM, MiB):"]
-    for name, peaks in memory.items():
-        lines.append(f"  {name}: " + ", ".join(f"{mb:.0f}" for mb in peaks.values()))
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":

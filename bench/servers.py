@@ -1,8 +1,10 @@
 """The servers and databases of a benchmark run (bench/run.py): the Procfile's ``web:``
 command started on loopback with one app or another, stopped by its own pid, its CPU and
-peak memory read from /proc; a fresh SQLite file or PostgreSQL schema per case, seeded."""
+peak memory read from /proc; a fresh SQLite file or PostgreSQL schema per case, seeded; and
+the preflight that checks the app answers the way the load generator expects."""
 from __future__ import annotations
 
+import html
 import os
 import re
 import signal
@@ -12,8 +14,10 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlencode
 
 from cryptography.fernet import Fernet
+from twilio.request_validator import RequestValidator
 
 from . import load
 
@@ -22,6 +26,7 @@ HOST = "127.0.0.1"
 TOKEN = "bench-auth-token-" + "0" * 16
 HASH_KEY = "bench-hash-key-" + "1" * 32
 ENCRYPTION_KEY = Fernet.generate_key().decode()
+PREFLIGHT_NUMBER = "+12025559999"
 
 
 def say(message: str) -> None:
@@ -209,3 +214,38 @@ def seed(url: str, sessions: int, app_root: Path) -> None:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(app_root), str(ROOT)]))
     subprocess.run([sys.executable, "-m", "bench.seed", url, str(sessions), HASH_KEY, ENCRYPTION_KEY],
                    cwd=app_root, env=env, check=True, timeout=600)
+
+
+# -- before the load --------------------------------------------------------------------
+def preflight(port: int) -> None:
+    """One texter and one caller walked by following the app's own answers: every answer is
+    200 with the expected TwiML, and each action URL is the one the generator precomputes."""
+    validator = RequestValidator(TOKEN)
+    base = f"http://{HOST}:{port}"
+
+    def post(path: str, params: dict) -> str:
+        data = urlencode(params).encode()
+        req = urllib.request.Request(base + path, data=data, headers={
+            "X-Twilio-Signature": validator.compute_signature(base + path, params)})
+        with urllib.request.urlopen(req, timeout=15) as r:
+            if r.status != 200:
+                raise RuntimeError(f"preflight {path}: HTTP {r.status}")
+            return r.read().decode()
+
+    for i, body in enumerate(load.SMS_WALK):
+        answer = post("/sms", load.sms_params(PREFLIGHT_NUMBER, body, f"SM{'e' * 10}{i:022x}"))
+        if load.EXPECT["sms"] not in answer:
+            raise RuntimeError(f"preflight: no <Message> for {body!r}: {answer[:300]}")
+    sid = "CA" + "f" * 32
+    path, params = "/voice", load.voice_params(PREFLIGHT_NUMBER, sid)
+    for step, (name, value) in enumerate(load.VOICE_WALK, start=1):
+        answer = post(path, params)
+        match = re.search(r'<Gather [^>]*action="([^"]+)"', answer)
+        if not match:
+            raise RuntimeError(f"preflight: no <Gather> after {path}: {answer[:300]}")
+        path = html.unescape(match[1])
+        if path != f"/voice/step?s={step}":
+            raise RuntimeError(f"preflight: the app's action URL is {path}, the generator "
+                               f"would post /voice/step?s={step}: update bench/load.py")
+        params = load.voice_params(PREFLIGHT_NUMBER, sid, **{name: value})
+    post(path, params)
