@@ -28,7 +28,9 @@ from urllib.parse import urlencode
 from twilio.request_validator import RequestValidator
 
 from . import load
-from .servers import ENCRYPTION_KEY, HASH_KEY, TOKEN
+from .servers import ENCRYPTION_KEY, HASH_KEY, TOKEN, Database
+
+DEFAULT_PG = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 # The app's steps, by (file ending, function name): their inclusive (cumulative) time.
 STEPS = [
@@ -125,11 +127,12 @@ def call(app, environ: dict) -> bytes:
     return body
 
 
-def make_app(workdir: Path, sessions: int, rate_limit: int):
+def make_app(workdir: Path, sessions: int, rate_limit: int, url: str = ""):
+    """The app on ``url`` (default: a fresh SQLite file in ``workdir``), seeded first."""
     from bench.seed import seed
     from helpline import create_app
 
-    url = f"sqlite:///{workdir}/hotpath.sqlite3"
+    url = url or f"sqlite:///{workdir}/hotpath.sqlite3"
     seed(url, sessions, HASH_KEY, ENCRYPTION_KEY)
     return create_app({
         "TWILIO_AUTH_TOKEN": TOKEN, "HELPLINE_HASH_KEY": HASH_KEY, "HELPLINE_ENCRYPTION_KEY": ENCRYPTION_KEY,
@@ -241,14 +244,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=3000, help="per kind of webhook")
     parser.add_argument("--rate-limit", type=int, default=0, help="RATE_LIMIT_PER_MINUTE (0: off)")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--postgresql", metavar="URL", nargs="?", const=DEFAULT_PG,
+                        help=f"on PostgreSQL instead, in a schema of its own (default URL: {DEFAULT_PG})")
     args = parser.parse_args(argv)
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     with tempfile.TemporaryDirectory(prefix="helpline-hotpath-") as tmp:
-        app = make_app(Path(tmp), args.sessions, args.rate_limit)
+        db = Database("postgresql", Path(tmp), args.postgresql, "hotpath") if args.postgresql else None
+        if db:
+            db.create()
         try:
-            run_kinds(app, args)
+            app = make_app(Path(tmp), args.sessions, args.rate_limit, db.url if db else "")
+            try:
+                run_kinds(app, args)
+            finally:
+                app.extensions["helpline"].store.engine.dispose()
         finally:
-            app.extensions["helpline"].store.engine.dispose()
+            if db:
+                db.drop()
     return 0
 
 
