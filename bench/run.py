@@ -1,257 +1,52 @@
-"""Benchmark the real server against the floor: ``python -m bench.run`` (bench/README.md).
+"""Benchmark the real server against two floors: ``python -m bench.run`` (bench/README.md).
 
 Starts the Procfile's ``web:`` command (gunicorn, the same flags, listening on 127.0.0.1
-only) twice: once with the helpline, once with ``bench/baseline.py`` (signature check and
-one static TwiML answer). For each database (SQLite, PostgreSQL) and each store size (stored
-sessions seeded in bulk), it drives both servers alternately with the same kind of signed
-requests at the same concurrency, on ``/sms`` and on ``/voice``, and prints requests/s, p50,
-p99, errors, the app/baseline throughput ratio and each worker's peak memory.
+only) three times: with the helpline; with ``bench/baseline.py`` (the static baseline:
+signature check and one static TwiML answer); and with ``bench/stateful_baseline.py`` (the
+stateful baseline: the static one plus one transaction on the app's database that dedups the
+webhook and upserts the sender's session row). For each database (SQLite, PostgreSQL) and
+each store size (stored sessions seeded in bulk), it drives the three alternately with the
+same kind of signed requests at the same concurrency, on ``/sms`` and on ``/voice``, and
+once more on ``/sms`` with the app's per-number rate limit on, set above anything one number
+sends. It prints requests/s, p50, p99, errors and server CPU per request for each, the ratios
+app/stateful and app/static, and each worker's peak memory.
 Everything runs on loopback and stops by itself; nothing is installed.
 """
 from __future__ import annotations
 
 import argparse
-import html
 import json
+import math
 import os
-import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
-from urllib.parse import urlencode
 
-from cryptography.fernet import Fernet
-from twilio.request_validator import RequestValidator
+from . import load, stateful_baseline
+from .compare import report, tree_label
+from .servers import (
+    HASH_KEY,
+    HOST,
+    ROOT,
+    TOKEN,
+    Database,
+    Server,
+    app_env,
+    baseline_env,
+    free_port,
+    postgres_reachable,
+    preflight,
+    say,
+    seed,
+    server_argv,
+)
 
-from . import load
-
-ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
-HOST = "127.0.0.1"
-TOKEN = "bench-auth-token-" + "0" * 16
-HASH_KEY = "bench-hash-key-" + "1" * 32
-ENCRYPTION_KEY = Fernet.generate_key().decode()
-PREFLIGHT_NUMBER = "+12025559999"
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-# -- servers ------------------------------------------------------------------------------
-class Server:
-    """One gunicorn master started from the Procfile's command; stopped by its own pid."""
-
-    def __init__(self, name: str, argv: list[str], env: dict, port: int, log: Path, cwd: Path):
-        self.name, self.argv, self.env, self.port, self.log = name, argv, env, port, log
-        self.cwd = cwd
-        self.proc: subprocess.Popen | None = None
-
-    def start(self, timeout: float = 60) -> Server:
-        say(f"  starting {self.name}: {' '.join(self.argv)}")
-        self.proc = subprocess.Popen(self.argv, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
-                                     stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}; see {self.log}")
-            try:
-                with urllib.request.urlopen(f"http://{HOST}:{self.port}/healthz", timeout=2) as r:
-                    if r.status == 200 and len(self.workers()) >= 1:
-                        return self
-            except OSError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"{self.name} did not answer /healthz in {timeout}s; see {self.log}")
-
-    def workers(self) -> list[int]:
-        """The master's children (gunicorn's workers)."""
-        pids = []
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    stat = (entry / "stat").read_text()
-                except OSError:
-                    continue
-                if int(stat.rsplit(")", 1)[1].split()[1]) == self.proc.pid:
-                    pids.append(int(entry.name))
-        return sorted(pids)
-
-    def cpu_seconds(self) -> float:
-        """User and system CPU used so far by the master and its workers."""
-        total = 0
-        for pid in [self.proc.pid] + self.workers():
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-        return total / os.sysconf("SC_CLK_TCK")
-
-    def peak_memory_mb(self) -> dict[int, float]:
-        """VmHWM (peak resident set) of each worker, in MiB."""
-        peaks = {}
-        for pid in self.workers():
-            try:
-                status = Path(f"/proc/{pid}/status").read_text()
-            except OSError:
-                continue
-            match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.M)
-            if match:
-                peaks[pid] = int(match[1]) / 1024
-        return peaks
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        workers = self.workers()
-        self.proc.send_signal(signal.SIGTERM)  # gunicorn: graceful stop of master and workers
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            for pid in [self.proc.pid] + workers:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            self.proc.wait(timeout=5)
-
-
-def server_argv(port: int, app_root: Path, app: str | None = None) -> list[str]:
-    """The Procfile's web command, on loopback, with gunicorn from this Python's venv."""
-    env = dict(os.environ, PORT=str(port))
-    argv = load.on_loopback(load.procfile_command(app_root / "Procfile", env))
-    if app:
-        argv = load.with_app(argv, app)
-    executable = Path(sys.executable).parent / argv[0]
-    if executable.exists():
-        argv[0] = str(executable)
-    return argv
-
-
-def app_env(port: int, database_url: str, workdir: Path) -> dict:
-    return dict(
-        os.environ, PORT=str(port), TWILIO_AUTH_TOKEN=TOKEN, HELPLINE_HASH_KEY=HASH_KEY,
-        HELPLINE_ENCRYPTION_KEY=ENCRYPTION_KEY, SECRET_KEY="bench-secret",
-        HELPLINE_NUMBER=load.HELPLINE, HELPLINE_TIMEZONE="America/New_York",
-        DATABASE_URL=database_url, HELPLINE_SPOOL_PATH=str(workdir / f"spool-{port}.jsonl"),
-        # The per-number limit (20 a minute) would throttle a generator that reuses 500 numbers.
-        RATE_LIMIT_PER_MINUTE="0", HELPLINE_DEV_MODE="0")
-
-
-# -- databases ----------------------------------------------------------------------------
-class Database:
-    """A fresh database for one case: a SQLite file, or a PostgreSQL schema dropped after."""
-
-    def __init__(self, kind: str, workdir: Path, pg_url: str, tag: str):
-        self.kind, self.pg_url = kind, pg_url
-        if kind == "sqlite":
-            self.url = f"sqlite:///{workdir}/bench-{tag}.sqlite3"
-            self.path = workdir / f"bench-{tag}.sqlite3"
-        else:
-            self.schema = f"bench_{os.getpid()}_{tag}"
-            self.url = f"{pg_url}?options=-csearch_path%3D{self.schema}"
-
-    def _admin(self):
-        from sqlalchemy import create_engine
-
-        from helpline.config import database_url
-
-        return create_engine(database_url(self.pg_url, ""), connect_args={"connect_timeout": 3})
-
-    def create(self) -> None:
-        if self.kind == "postgresql":
-            from sqlalchemy import text
-
-            engine = self._admin()
-            with engine.begin() as conn:
-                conn.execute(text(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE"))
-                conn.execute(text(f"CREATE SCHEMA {self.schema}"))
-            engine.dispose()
-
-    def drop(self) -> None:
-        if self.kind == "postgresql":
-            from sqlalchemy import text
-
-            engine = self._admin()
-            with engine.begin() as conn:
-                conn.execute(text(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE"))
-            engine.dispose()
-        else:
-            for suffix in ("", "-wal", "-shm"):
-                Path(str(self.path) + suffix).unlink(missing_ok=True)
-
-
-def postgres_reachable(pg_url: str) -> bool:
-    from sqlalchemy import create_engine
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from helpline.config import database_url
-
-    try:
-        engine = create_engine(database_url(pg_url, ""), connect_args={"connect_timeout": 2})
-        with engine.connect():
-            pass
-        engine.dispose()
-        return True
-    except SQLAlchemyError:
-        return False
-
-
-def seed(url: str, sessions: int, app_root: Path) -> None:
-    """bench/seed.py in the app's own tree, so its models and migrations are the ones used."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(app_root), str(ROOT)]))
-    subprocess.run([sys.executable, "-m", "bench.seed", url, str(sessions), HASH_KEY, ENCRYPTION_KEY],
-                   cwd=app_root, env=env, check=True, timeout=600)
-
-
-# -- load ---------------------------------------------------------------------------------
-def preflight(port: int) -> None:
-    """One texter and one caller walked by following the app's own answers: every answer is
-    200 with the expected TwiML, and each action URL is the one the generator precomputes."""
-    validator = RequestValidator(TOKEN)
-    base = f"http://{HOST}:{port}"
-
-    def post(path: str, params: dict) -> str:
-        data = urlencode(params).encode()
-        req = urllib.request.Request(base + path, data=data, headers={
-            "X-Twilio-Signature": validator.compute_signature(base + path, params)})
-        with urllib.request.urlopen(req, timeout=15) as r:
-            if r.status != 200:
-                raise RuntimeError(f"preflight {path}: HTTP {r.status}")
-            return r.read().decode()
-
-    for i, body in enumerate(load.SMS_WALK):
-        answer = post("/sms", load.sms_params(PREFLIGHT_NUMBER, body, f"SMpreflight{i:022d}"))
-        if load.EXPECT["sms"] not in answer:
-            raise RuntimeError(f"preflight: no <Message> for {body!r}: {answer[:300]}")
-    sid = "CA" + "f" * 32
-    path, params = "/voice", load.voice_params(PREFLIGHT_NUMBER, sid)
-    for step, (name, value) in enumerate(load.VOICE_WALK, start=1):
-        answer = post(path, params)
-        match = re.search(r'<Gather [^>]*action="([^"]+)"', answer)
-        if not match:
-            raise RuntimeError(f"preflight: no <Gather> after {path}: {answer[:300]}")
-        path = html.unescape(match[1])
-        if path != f"/voice/step?s={step}":
-            raise RuntimeError(f"preflight: the app's action URL is {path}, the generator "
-                               f"would post /voice/step?s={step}: update bench/load.py")
-        params = load.voice_params(PREFLIGHT_NUMBER, sid, **{name: value})
-    post(path, params)
+SIDES = ("static", "stateful", "app")
 
 
 def drive(client: str, port: int, requests_file: Path, endpoint: str, seconds: int,
@@ -306,9 +101,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--endpoints", default="sms,voice")
     parser.add_argument("--sessions", default="1000,100000", help="stored sessions, per case")
+    parser.add_argument("--no-rate-limit-case", dest="rate_limit_case", action="store_false",
+                        help="skip the /sms case with the app's per-number limit on")
     parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--max-rps", type=int, default=6000,
                         help="requests prepared per second of load (none is ever sent twice)")
+    parser.add_argument("--ports", type=int, default=0,
+                        help="the servers listen on this port and the next two (default: any free)")
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG))
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--profile", type=Path, help="py-spy the app's workers into this folder")
@@ -343,75 +142,120 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def request_files(args, endpoints: list[str], ports: dict[str, int], workdir: Path) -> dict:
+    """(side, endpoint, phase, limited) -> a file of signed requests for that side's port.
+    The rate-limited case has MessageSids of its own: it runs on the same database after the
+    first, where the same ones would be Twilio's retries."""
+    files = {}
+    for side, port in ports.items():
+        for endpoint in endpoints:
+            for limited in (False, True) if endpoint == "sms" else (False,):
+                for phase, seconds, salt in (("warm", args.warmup, 1), ("run", args.seconds, 2)):
+                    count = max(2000, int(args.max_rps * seconds))
+                    files[side, endpoint, phase, limited] = load.write_requests(
+                        workdir / f"{side}-{endpoint}-{phase}-{int(limited)}.txt",
+                        load.build(endpoint, count, salt + 2 * limited), f"http://{HOST}:{port}", TOKEN)
+    return files
+
+
+def rate_limit_above_load(args) -> int:
+    """A per-number limit no number of the load reaches: every number sends at most its
+    share of the warm-up and measured requests (none is sent twice), all within a minute."""
+    sent = sum(max(2000, int(args.max_rps * s)) for s in (args.warmup, args.seconds))
+    return math.ceil(sent / load.NUMBERS) + 1
+
+
+def measure(args, client: str, server: Server, files: dict, key: tuple, endpoint: str,
+            profile_tag: str | None) -> dict:
+    side = key[0]
+    drive(client, server.port, files[key[:2] + ("warm",) + key[2:]], endpoint, args.warmup,
+          args.concurrency, args.threads)
+    procs = start_profile(server, args.seconds, args.profile, profile_tag) if profile_tag else []
+    cpu = server.cpu_seconds()
+    result = drive(client, server.port, files[key[:2] + ("run",) + key[2:]], endpoint, args.seconds,
+                   args.concurrency, args.threads)
+    cpu = server.cpu_seconds() - cpu
+    if procs:
+        finish_profile(procs, args.profile, profile_tag)
+    if side != "static" and result.wrapped:
+        result.errors["repeated"] = result.wrapped  # a retry for these servers: raise --max-rps
+    figures = result.as_dict()
+    figures["cpu_ms_per_request"] = round(1000 * cpu / max(1, result.requests), 3)
+    say(f"  {endpoint:5} {side:8} {result.rps:7.0f} req/s  p50 {result.p50_ms:6.1f} ms  p99 "
+        f"{result.p99_ms:6.1f} ms  errors {result.error_count}  server CPU "
+        f"{figures['cpu_ms_per_request']:.2f} ms/request")
+    return figures
+
+
 def run(args, client: str, databases: list[str], endpoints: list[str], sizes: list[int],
         workdir: Path) -> int:
-    app_port, base_port = free_port(), free_port()
+    ports = ({side: args.ports + i for i, side in enumerate(SIDES)} if args.ports
+             else {side: free_port() for side in SIDES})
+    limit = rate_limit_above_load(args)
     say(f"client {client}, concurrency {args.concurrency}, {args.seconds:g}s per case "
-        f"(+{args.warmup:g}s warm-up), app tree {args.app_root}, work files in {workdir}")
+        f"(+{args.warmup:g}s warm-up), app tree {args.app_root}, work files in {workdir}; "
+        f"rate-limited case: RATE_LIMIT_PER_MINUTE={limit}")
     load_before = Path("/proc/loadavg").read_text().split()[:3]
-    files: dict[tuple[str, str, str], Path] = {}
-    for name, port in (("app", app_port), ("baseline", base_port)):
-        for endpoint in endpoints:
-            for phase, seconds, salt in (("warm", args.warmup, 1), ("run", args.seconds, 2)):
-                count = max(2000, int(args.max_rps * seconds))
-                files[name, endpoint, phase] = load.write_requests(
-                    workdir / f"{name}-{endpoint}-{phase}.txt",
-                    load.build(endpoint, count, salt), f"http://{HOST}:{port}", TOKEN)
+    files = request_files(args, endpoints, ports, workdir)
+
+    def server(side: str, tag: str, env: dict, app: str | None = None) -> Server:
+        root = args.app_root if side == "app" else ROOT
+        return Server(f"{side} ({tag})", server_argv(ports[side], root, app), env, ports[side],
+                      workdir / f"{side}-{tag}.log", root)
 
     results, memory = [], {}
-    baseline = Server("baseline", server_argv(base_port, args.app_root, "bench.baseline:create_app()"),
-                      dict(os.environ, PORT=str(base_port), TWILIO_AUTH_TOKEN=TOKEN), base_port,
-                      workdir / "baseline.log", ROOT)
+    static = server("static", "all", baseline_env(ports["static"]), "bench.baseline:create_app()")
     started = time.monotonic()
     try:
-        baseline.start()
+        static.start()
         for kind in databases:
             for sessions in sizes:
                 tag = f"{kind}-{sessions}"
                 db = Database(kind, workdir, args.pg_url, str(sessions))
                 db.create()
-                say(f"{tag}: seeding {sessions} stored sessions")
+                say(f"{tag}: seeding {sessions} stored sessions (app and stateful baseline)")
                 seed(db.url, sessions, args.app_root)
-                app = Server(f"app ({tag})", server_argv(app_port, args.app_root),
-                             app_env(app_port, db.url, workdir), app_port,
-                             workdir / f"app-{tag}.log", args.app_root)
+                stateful_baseline.seed(db.url, sessions, HASH_KEY)
+                stateful = server("stateful", tag, baseline_env(ports["stateful"], db.url),
+                                  "bench.stateful_baseline:create_app()")
+                cases = [(e, 0) for e in endpoints]
+                if args.rate_limit_case and "sms" in endpoints:
+                    cases.append(("sms", limit))
+                app, app_limit = None, None
                 try:
-                    app.start()
-                    preflight(app_port)
-                    for endpoint in endpoints:
-                        row = {"database": kind, "sessions": sessions, "endpoint": endpoint}
-                        for name, server in (("baseline", baseline), ("app", app)):
-                            port = server.port
-                            drive(client, port, files[name, endpoint, "warm"], endpoint,
-                                  args.warmup, args.concurrency, args.threads)
-                            procs = []
-                            if args.profile and name == "app":
-                                procs = start_profile(server, args.seconds, args.profile,
-                                                      f"{tag}-{endpoint}")
-                            cpu = server.cpu_seconds()
-                            result = drive(client, port, files[name, endpoint, "run"], endpoint,
-                                           args.seconds, args.concurrency, args.threads)
-                            cpu = server.cpu_seconds() - cpu
-                            if procs:
-                                finish_profile(procs, args.profile, f"{tag}-{endpoint}")
-                            if name == "app" and result.wrapped:
-                                result.errors["repeated"] = result.wrapped  # raise --max-rps
-                            row[name] = result.as_dict()
-                            row[name]["cpu_ms_per_request"] = round(
-                                1000 * cpu / max(1, result.requests), 2)
-                            say(f"  {endpoint:5} {name:8} {result.rps:7.0f} req/s  p50 "
-                                f"{result.p50_ms:6.1f} ms  p99 {result.p99_ms:6.1f} ms  "
-                                f"errors {result.error_count}  server CPU "
-                                f"{row[name]['cpu_ms_per_request']:.2f} ms/request")
-                        row["ratio"] = round(row["app"]["rps"] / row["baseline"]["rps"], 3)
+                    stateful.start()
+                    for endpoint, rate_limit in cases:
+                        if app is None or app_limit != rate_limit:
+                            if app is not None:
+                                memory[app.name] = app.peak_memory_mb()
+                                app.stop()
+                            app = server("app", f"{tag}-limit{rate_limit}",
+                                         app_env(ports["app"], db.url, workdir, rate_limit))
+                            app.start()
+                            app_limit = rate_limit
+                            if not rate_limit:
+                                preflight(ports["app"])
+                        row = {"database": kind, "sessions": sessions, "endpoint": endpoint,
+                               "rate_limit": rate_limit}
+                        for side, srv in (("static", static), ("stateful", stateful), ("app", app)):
+                            profile = (f"{tag}-{endpoint}-limit{rate_limit}"
+                                       if args.profile and side == "app" else None)
+                            row[side] = measure(args, client, srv, files,
+                                                (side, endpoint, bool(rate_limit)), endpoint, profile)
+                        row["baseline"] = row["static"]  # the name older result files use
+                        row["ratio"] = round(row["app"]["rps"] / row["static"]["rps"], 3)
+                        row["stateful_ratio"] = round(row["app"]["rps"] / row["stateful"]["rps"], 3)
                         results.append(row)
-                    memory[f"app {tag}"] = app.peak_memory_mb()
+                    memory[app.name] = app.peak_memory_mb()
+                    memory[stateful.name] = stateful.peak_memory_mb()
                 finally:
-                    app.stop()
+                    if app is not None:
+                        app.stop()
+                    stateful.stop()
                     db.drop()
-        memory["baseline"] = baseline.peak_memory_mb()
+        memory[static.name] = static.peak_memory_mb()
     finally:
-        baseline.stop()
+        static.stop()
     elapsed = time.monotonic() - started
     loadavg = {"before": load_before, "after": Path("/proc/loadavg").read_text().split()[:3]}
 
@@ -419,44 +263,10 @@ def run(args, client: str, databases: list[str], endpoints: list[str], sizes: li
     if args.json:
         args.json.write_text(json.dumps({"client": client, "concurrency": args.concurrency,
                                          "seconds": args.seconds, "app": tree_label(args.app_root),
-                                         "loadavg": loadavg, "results": results,
+                                         "loadavg": loadavg, "rate_limit": limit, "results": results,
                                          "peak_memory_mb": memory}, indent=2))
-    failed = any(r["app"]["error_count"] for r in results)
+    failed = any(r[side]["error_count"] for r in results for side in ("app", "stateful"))
     return 1 if failed else 0
-
-
-def tree_label(app_root: Path) -> str:
-    """The commit served (with "+changes" when the tree differs from it), or the folder."""
-    try:
-        commit = subprocess.run(["git", "-C", str(app_root), "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(app_root), "status", "--porcelain", "--",
-                                "helpline", "content", "flows", "Procfile"],
-                               capture_output=True, text=True, check=True).stdout.strip()
-        return commit + (" +changes" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return str(app_root)
-
-
-def report(results: list[dict], memory: dict, client: str, args, elapsed: float,
-           loadavg: dict) -> str:
-    lines = [f"app {tree_label(args.app_root)}; client {client}, concurrency {args.concurrency}, "
-             f"{args.seconds:g}s per case, {elapsed:.0f}s in all; load average before "
-             f"{' '.join(loadavg['before'])}, after {' '.join(loadavg['after'])}", "",
-             "| database | stored sessions | endpoint | app req/s | baseline req/s | ratio "
-             "| app p50 ms | app p99 ms | baseline p99 ms | app errors | app CPU ms/req "
-             "| baseline CPU ms/req |",
-             "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for r in results:
-        a, b = r["app"], r["baseline"]
-        lines.append(f"| {r['database']} | {r['sessions']:,} | /{r['endpoint']} | {a['rps']:.0f} "
-                     f"| {b['rps']:.0f} | {r['ratio']:.2f} | {a['p50_ms']:.1f} | {a['p99_ms']:.1f} "
-                     f"| {b['p99_ms']:.1f} | {a['error_count']} | {a['cpu_ms_per_request']:.2f} "
-                     f"| {b['cpu_ms_per_request']:.2f} |")
-    lines += ["", "peak memory per worker (VmHWM, MiB):"]
-    for name, peaks in memory.items():
-        lines.append(f"  {name}: " + ", ".join(f"{mb:.0f}" for mb in peaks.values()))
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -219,14 +219,117 @@ def test_a_webhooks_lookups_use_indexes_as_the_store_grows(tmp_path):
 def test_compare_averages_runs_and_lines_them_up(tmp_path):
     from bench import compare
 
-    def run(path, rps, p99):
+    def run(path, rps, p99, stateful_rps=None):
         app = {"rps": rps, "p50_ms": 10, "p99_ms": p99, "error_count": 0, "cpu_ms_per_request": 2}
         row = {"database": "sqlite", "sessions": 1000, "endpoint": "sms", "app": app,
                "baseline": {"rps": 1000}, "ratio": rps / 1000}
-        path.write_text(__import__("json").dumps({"results": [row]}))
+        rows = [row]
+        if stateful_rps:
+            row.update(rate_limit=0, stateful={"rps": stateful_rps, "cpu_ms_per_request": 0.5},
+                       stateful_ratio=rps / stateful_rps)
+            rows.append(dict(row, rate_limit=145))
+        path.write_text(__import__("json").dumps({"results": rows}))
         return path
 
     before = compare.averaged([run(tmp_path / "b1.json", 100, 900), run(tmp_path / "b2.json", 300, 700)])
-    after = compare.averaged([run(tmp_path / "a.json", 500, 40)])
-    assert before[("sqlite", 1000, "sms")]["rps"] == 200
-    assert "| sqlite | 1,000 | /sms | 200 → 500 | 0.20 → 0.50 | 10 → 10 | 800 → 40 |" in compare.table(before, after)
+    after = compare.averaged([run(tmp_path / "a.json", 500, 40, stateful_rps=625)])
+    assert before[("sqlite", 1000, "sms", False)]["rps"] == 200
+    table = compare.table(before, after)
+    assert ("| sqlite | 1,000 | /sms | off | 200 → 500 | - → 625 | - → 0.80 | 0.20 → 0.50 | 10 → 10 "
+            "| 800 → 40 | 2.00 → 2.00 | - → 0.50 | 0 → 0 |") in table
+    assert "| on |" not in table  # no rate-limited case before: nothing to compare it with
+    assert len(compare.averaged([tmp_path / "a.json"])) == 2
+    assert "| sqlite | 1,000 | /sms | off | 500 / 625 / 1000 | 0.80 | 0.50 | 10 | 40 | 2.00 / 0.50 | 0 |" in (
+        compare.one_side(after))
+
+
+def test_stateful_baseline_acts_once_per_webhook_and_keeps_one_row_per_number(monkeypatch, database_url):
+    """On SQLite and PostgreSQL: a retried MessageSid (or call step) is answered but not acted
+    on again, and each number has one session row whatever it sends."""
+    from sqlalchemy import select
+
+    from bench import stateful_baseline
+
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "tok")
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("HELPLINE_HASH_KEY", "k" * 32)
+    app = stateful_baseline.create_app()
+    webhook = app.extensions["stateful_baseline"]
+    client, validator = app.test_client(), RequestValidator("tok")
+
+    def post(path, params):
+        signature = validator.compute_signature("http://localhost" + path, params)
+        return client.post(path, data=params, headers={"X-Twilio-Signature": signature}).get_data(as_text=True)
+
+    first, second = "+12025550000", "+12025550001"
+    assert "<Message>" in post("/sms", load.sms_params(first, "hi", "SM" + "1" * 32))
+    assert "<Message>" not in post("/sms", load.sms_params(first, "hi", "SM" + "1" * 32))  # Twilio's retry
+    assert "<Message>" in post("/sms", load.sms_params(first, "1", "SM" + "2" * 32))
+    assert "<Message>" in post("/sms", load.sms_params(second, "hi", "SM" + "3" * 32))
+    call = "CA" + "a" * 32
+    assert "<Gather" in post("/voice", load.voice_params(first, call))
+    assert "<Gather" in post("/voice/step?s=1", load.voice_params(first, call, Digits="1"))
+    assert "<Gather" not in post("/voice/step?s=1", load.voice_params(first, call, Digits="1"))
+    signature = validator.compute_signature("http://localhost/sms", {"From": first})
+    assert client.post("/sms", data={"From": first}, headers={"X-Twilio-Signature": "bad"}).status_code == 403
+    assert client.post("/sms", data={"From": first}, headers={"X-Twilio-Signature": signature}).status_code == 400
+
+    sessions, key = stateful_baseline.sessions, webhook.key
+    with webhook.engine.connect() as conn:
+        rows = conn.execute(select(sessions.c.channel, sessions.c.number_hash, sessions.c.turns,
+                                   sessions.c.state)).all()
+        receipts = conn.execute(select(stateful_baseline.receipts.c.sid)).scalars().all()
+    webhook.engine.dispose()
+    assert sorted((r.channel, r.number_hash, r.turns) for r in rows) == sorted([
+        ("sms", stateful_baseline.keyed_hash(key, first), 2),
+        ("sms", stateful_baseline.keyed_hash(key, second), 1),
+        ("voice", stateful_baseline.keyed_hash(key, first), 2)])
+    assert all(r.state == stateful_baseline.STATE for r in rows)
+    assert len(receipts) == 5 and f"{call}/1" in receipts
+
+
+def test_stateful_baseline_seeds_its_own_tables(tmp_path):
+    from sqlalchemy import func, select
+
+    from bench import stateful_baseline
+
+    url = f"sqlite:///{tmp_path}/seed.sqlite3"
+    stateful_baseline.seed(url, 12, "k" * 32)
+    engine = stateful_baseline.engine_for(url)
+    with engine.connect() as conn:
+        count = conn.execute(select(func.count()).select_from(stateful_baseline.sessions)).scalar_one()
+    engine.dispose()
+    assert count == 12
+
+
+def test_the_rate_limit_stays_above_what_one_number_sends():
+    from types import SimpleNamespace
+
+    from bench import run
+
+    args = SimpleNamespace(warmup=2, seconds=10, max_rps=6000)
+    limit = run.rate_limit_above_load(args)
+    sent = load.build("sms", 6000 * 2, salt=3) + load.build("sms", 6000 * 10, salt=4)
+    per_number: dict[str, int] = {}
+    for request in sent:
+        per_number[request.params["From"]] = per_number.get(request.params["From"], 0) + 1
+    assert max(per_number.values()) < limit
+
+
+def test_hotpath_counts_a_webhooks_statements_and_groups_its_time(tmp_path):
+    from bench import hotpath
+
+    app = hotpath.make_app(tmp_path, 10, 0)
+    try:
+        meter = hotpath.Meter(app)
+        calls = hotpath.environs(load.build("sms", 2, numbers=load.phone_numbers(1)))
+        assert [label for label, _ in calls] == ["hi", "1"]
+        seen = meter.statements(calls, lambda label: label == "1")
+        assert list(seen) == ["1"] and any("INSERT INTO receipts" in s for s in seen["1"][0])
+        assert meter.cpu_ms(hotpath.environs(load.build("sms", 1, salt=1, numbers=load.phone_numbers(1))),
+                            lambda label: True) > 0
+    finally:
+        app.extensions["helpline"].store.engine.dispose()
+    assert hotpath.group("/x/site-packages/sqlalchemy/orm/session.py", "flush") == "sqlalchemy.orm"
+    assert hotpath.group("/work/helpline/reps.py", "find") == "helpline.reps"
+    assert hotpath.group("~", "<method 'execute' of 'sqlite3.Cursor' objects>") == "sqlite3 (C: execute, commit)"
