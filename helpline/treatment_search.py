@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-import zipcodes
 from sqlalchemy import JSON, DateTime, Integer, String, UniqueConstraint, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from . import zip_table
 from .engine import SMS, VOICE, Turn
 from .flows import Flow
 from .locator import LISTED_LANGUAGES, Locator, LocatorError, Place
@@ -96,16 +96,15 @@ class ZipPlace(NamedTuple):
 
 def locate(zip_code: str) -> tuple[str | None, ZipPlace | None]:
     """(the content key saying what is wrong, or None; where the ZIP code is), offline from
-    the ``zipcodes`` package (GeoNames data)."""
-    found = zipcodes.matching(zip_code)
-    if not found:
+    :mod:`helpline.zip_table` (GeoNames data)."""
+    found = zip_table.find(zip_code)
+    if found is None:
         return "search.zip_unknown", None
-    entry = found[0]
-    if entry.get("zip_code_type") == "PO BOX":
+    if found.kind == zip_table.KINDS["PO BOX"]:
         return "search.zip_po_box", None
     try:
-        return None, ZipPlace(float(entry["lat"]), float(entry["long"]), str(entry["state"]))
-    except (KeyError, TypeError, ValueError):
+        return None, ZipPlace(float(found.lat), float(found.lng), found.state)
+    except ValueError:
         return "search.zip_unknown", None
 
 
