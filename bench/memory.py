@@ -48,16 +48,18 @@ CHAIN = [
     ("cryptography (Fernet)", "import cryptography.fernet"),
     ("requests", "import requests"),
     ("twilio: validator, twiml, rest", PACKAGES[4][1] + ", twilio.rest"),
-    ("yaml, phonenumbers, rapidfuzz, zipcodes (module only)",
-     "import yaml, phonenumbers, rapidfuzz.fuzz, rapidfuzz.process, zipcodes"),
+    ("yaml, phonenumbers, rapidfuzz",
+     "import yaml, phonenumbers, rapidfuzz.fuzz, rapidfuzz.process"),
     ("sentry_sdk, flask_wtf", "import sentry_sdk, sentry_sdk.integrations.flask, flask_wtf"),
     ("the rest of `import helpline` (its own modules, click, dotenv, ...)",
-     "import helpline, helpline.conversation, helpline.sms, helpline.voice, helpline.worker, helpline.cli"),
+     "import helpline, helpline.texter, helpline.caller, helpline.sms, helpline.voice, helpline.worker, "
+     "helpline.cli"),
     ("create_app() on SQLite: settings, content, flows, crisis data, migrations",
      "from bench.memory import memory_app; APP = memory_app()"),
     ("700 texts and 80 call steps (the benchmark's walk)",
      "from bench.memory import memory_traffic; memory_traffic(APP)"),
-    ("a first ZIP code looked up (zipcodes loads its data)", "import zipcodes; zipcodes.matching('10001')"),
+    ("a first ZIP code looked up (helpline/data/zip_codes.txt read)",
+     "from helpline.treatment_search import locate; locate('10001')"),
 ]
 CHILD = """
 import re, sys
