@@ -7,6 +7,7 @@ argument, as the worker's tasks do.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from .callbacks import Callbacks
@@ -88,15 +89,22 @@ class Services:
     def local_time(self, now: datetime) -> str:
         return now.replace(tzinfo=UTC).astimezone(self.hours.zone).strftime("%Y-%m-%d %H:%M")
 
-    def context(self, roster: Roster, now: datetime, number: str, channel: str) -> dict:
-        """What the flow needs to know about the world: open, staffed, can we call back."""
+    def context(self, roster: Roster, now: datetime, number: str, channel: str) -> Context:
+        """What the flow needs to know about the world: open, staffed, can we call back.
+        ``staffed`` reads the roster and ``callback_ok`` parses the number, so each is
+        worked out only when the turn asks for it (most menu turns ask for neither)."""
         is_open = self.hours.is_open(now)
-        context = {"open": is_open, "staffed": is_open and bool(roster.on_duty(now))}
-        if callable_number(number, self.config["CALLBACK_REGIONS"]):
+
+        def staffed() -> dict:
+            return {"staffed": is_open and bool(roster.on_duty(now))}
+
+        def callback() -> dict:
+            if not callable_number(number, self.config["CALLBACK_REGIONS"]):
+                return {}
             last4 = number[-4:]
-            context.update(callback_ok=True,
-                           last4=" ".join(last4) if channel == VOICE else last4)
-        return context
+            return {"callback_ok": True, "last4": " ".join(last4) if channel == VOICE else last4}
+
+        return Context({"open": is_open}, {"staffed": staffed, "callback_ok": callback, "last4": callback})
 
     def offline_texts(self, channel: str) -> tuple[tuple[str, str], ...]:
         """Every language's apology with the national numbers, for when the database is away."""
@@ -109,3 +117,31 @@ class Services:
         now = self.clock.now()
         sealed = pending.seal(self.vault, self.hash(pending.number))
         return self.queue.enqueue("treatment.search", sealed, now, at=now + SEARCH_AGAIN_AFTER)
+
+
+class Context(dict):
+    """The flow's context, some of whose values are worked out the first time they are
+    read: ``lazy`` maps a name to a function returning the values it settles (possibly
+    none, or several names at once)."""
+
+    def __init__(self, values: dict, lazy: dict[str, Callable[[], dict]]):
+        super().__init__(values)
+        self._lazy = lazy
+
+    def _settle(self, key) -> None:
+        work = self._lazy.get(key)
+        if work is not None:
+            for name in [name for name, other in self._lazy.items() if other is work]:
+                del self._lazy[name]
+            self.update(work())
+
+    def __missing__(self, key):
+        self._settle(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key) -> bool:
+        self._settle(key)
+        return super().__contains__(key)
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
