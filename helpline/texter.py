@@ -48,7 +48,8 @@ def _turn(s: Scope, number: str, body: str) -> Turn:
         return _limited(services, contact, state)
     if new:
         s.record(SMS, ["contact"])
-    chat = s.roster.open_chat_of_texter(number_hash)
+    chat = s.roster.open_chat_of_texter(number_hash) if contact.chat_open else None
+    contact.chat_open = chat is not None
     if chat is None and engine.is_person(state.get("node")):
         # the chat has ended (or the wait): back at the menu, where only an explicit ask
         # reaches a person again
@@ -69,6 +70,8 @@ def _turn(s: Scope, number: str, body: str) -> Turn:
         turn = engine.handle(state, Input("text", body), SMS, context)
         nearby.during(s, turn, SMS, number)
         _after_menu(s, turn, number, number_hash)
+    if turn.action == "connect":
+        contact.chat_open = True
     if "stop" in turn.events:
         checkin.cancel(db, number_hash)
     s.record(SMS, turn.events)
