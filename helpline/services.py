@@ -27,6 +27,7 @@ from .store import Event, Store, utcnow
 from .treatment_search import Pending, TreatmentSearch
 from .twilio_api import TwilioApi
 
+_EVENTS = Event.__table__
 SEARCH_AGAIN_AFTER = timedelta(seconds=5)  # a slow locator, asked again by the worker
 
 
@@ -73,8 +74,9 @@ class Services:
     @staticmethod
     def record(db, channel: str, names, now: datetime, value: int | None = None) -> None:
         """Counts for the statistics page: event names only, nothing about the person."""
-        for name in names:
-            db.add(Event(at=now, channel=channel, name=name[:40], value=value))
+        if names:   # Core: no ORM rows to flush
+            db.execute(_EVENTS.insert(), [{"at": now, "channel": channel, "name": name[:40], "value": value}
+                                          for name in names])
 
     def text(self, lang: str, key: str, channel: str, **values) -> str:
         return self.content.text(lang, key, channel, **values)

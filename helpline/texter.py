@@ -39,13 +39,15 @@ def _turn(s: Scope, number: str, body: str) -> Turn:
     engine = services.engine
     number_hash = services.hash(number)
     contact = services.store.lock_contact(db, number_hash, now)
-    conv = services.store.lock_conversation(db, SMS, number_hash, now)
+    conv = services.store.lock_conversation_row(db, SMS, number_hash, now)
     state = services.store.live_state(conv, now, services.config["SESSION_IDLE_MINUTES"])
     new = state is None
     state = dict(state or engine.new_state(contact.lang), opted_out=contact.opted_out)
     context = services.context(s.roster, now, number, SMS)
     if _over_limit(services, contact, now) and not (engine.carrier_keyword(body) or engine.is_crisis(body)):
-        return _limited(services, contact, state)
+        turn = _limited(services, contact, state)
+        contact.save(db)
+        return turn
     if new:
         s.record(SMS, ["contact"])
     chat = s.roster.open_chat_of_texter(number_hash) if contact.chat_open else None
@@ -80,6 +82,8 @@ def _turn(s: Scope, number: str, body: str) -> Turn:
     conv.state, conv.updated_at = turn.state, now
     contact.lang, contact.opted_out = turn.state["lang"], turn.state["opted_out"]
     contact.updated_at = now
+    contact.save(db)
+    conv.save(db)
     return turn
 
 

@@ -12,14 +12,21 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from .models import Contact, Conversation, Receipt
+from .rows import Row
 
 # Built once: SQLAlchemy caches their compiled form.
 _LOCK_CONVERSATION = (select(Conversation)
                       .where(Conversation.channel == bindparam("channel"),
                              Conversation.key == bindparam("key"))
                       .with_for_update())
-_LOCK_CONTACT = (select(Contact).where(Contact.number_hash == bindparam("number_hash"))
+_CONTACTS, _CONVERSATIONS = Contact.__table__, Conversation.__table__
+# Core, for a texter's turn (helpline.store.rows): no ORM bookkeeping.
+_LOCK_CONTACT = (select(_CONTACTS).where(_CONTACTS.c.number_hash == bindparam("number_hash"))
                  .with_for_update())
+_LOCK_CONVERSATION_ROW = (select(_CONVERSATIONS)
+                          .where(_CONVERSATIONS.c.channel == bindparam("channel"),
+                                 _CONVERSATIONS.c.key == bindparam("key"))
+                          .with_for_update())
 
 
 def insert_for(db: Session):
@@ -48,16 +55,29 @@ def find_conversation(db: Session, channel: str, key: str) -> Conversation | Non
         Conversation.channel == channel, Conversation.key == key)).scalar_one_or_none()
 
 
-def lock_contact(db: Session, number_hash: str, now: datetime) -> Contact:
+def lock_contact(db: Session, number_hash: str, now: datetime) -> Row:
+    """The contact row (Core), created if new, locked until the transaction ends."""
     params = {"number_hash": number_hash}
-    contact = db.execute(_LOCK_CONTACT, params).scalar_one_or_none()
-    if contact is not None:
-        return contact
-    db.execute(insert_for(db)(Contact)
-               .values(number_hash=number_hash, opted_out=False, updated_at=now, window_count=0,
-                       limit_noticed=False)
-               .on_conflict_do_nothing(index_elements=["number_hash"]))
-    return db.execute(_LOCK_CONTACT, params).scalar_one()
+    row = db.execute(_LOCK_CONTACT, params).mappings().first()
+    if row is None:
+        db.execute(insert_for(db)(_CONTACTS)
+                   .values(number_hash=number_hash, opted_out=False, updated_at=now, window_count=0,
+                           limit_noticed=False, chat_open=False)
+                   .on_conflict_do_nothing(index_elements=["number_hash"]))
+        row = db.execute(_LOCK_CONTACT, params).mappings().one()
+    return Row(_CONTACTS, row)
+
+
+def lock_conversation_row(db: Session, channel: str, key: str, now: datetime) -> Row:
+    """:func:`lock_conversation` as a Core row, for a turn that only reads and sets its state."""
+    params = {"channel": channel, "key": key}
+    row = db.execute(_LOCK_CONVERSATION_ROW, params).mappings().first()
+    if row is None:
+        db.execute(insert_for(db)(_CONVERSATIONS)
+                   .values(channel=channel, key=key, state=None, created_at=now, updated_at=now)
+                   .on_conflict_do_nothing(index_elements=["channel", "key"]))
+        row = db.execute(_LOCK_CONVERSATION_ROW, params).mappings().one()
+    return Row(_CONVERSATIONS, row)
 
 
 def first_receipt(db: Session, sid: str, now: datetime) -> bool:
@@ -69,7 +89,7 @@ def first_receipt(db: Session, sid: str, now: datetime) -> bool:
     return inserted is not None
 
 
-def live_state(conv: Conversation, now: datetime, idle_minutes: int) -> dict | None:
+def live_state(conv: Conversation | Row, now: datetime, idle_minutes: int) -> dict | None:
     """The saved state, or None when the conversation has been idle too long."""
     if conv.state is None or now - conv.updated_at > timedelta(minutes=idle_minutes):
         return None
