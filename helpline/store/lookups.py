@@ -68,15 +68,18 @@ def lock_contact(db: Session, number_hash: str, now: datetime) -> Row:
     return Row(_CONTACTS, row)
 
 
-def lock_conversation_row(db: Session, channel: str, key: str, now: datetime) -> Row:
-    """:func:`lock_conversation` as a Core row, for a turn that only reads and sets its state."""
+def lock_conversation_row(db: Session, channel: str, key: str, now: datetime, new: bool = False) -> Row:
+    """:func:`lock_conversation` as a Core row, for a turn that reads and sets its columns.
+    ``new``: the row is most likely new (a call starting), so the insert is tried first and
+    returns it; one statement either way for the common case."""
     params = {"channel": channel, "key": key}
-    row = db.execute(_LOCK_CONVERSATION_ROW, params).mappings().first()
+    row = None if new else db.execute(_LOCK_CONVERSATION_ROW, params).mappings().first()
     if row is None:
-        db.execute(insert_for(db)(_CONVERSATIONS)
-                   .values(channel=channel, key=key, state=None, created_at=now, updated_at=now)
-                   .on_conflict_do_nothing(index_elements=["channel", "key"]))
-        row = db.execute(_LOCK_CONVERSATION_ROW, params).mappings().one()
+        insert = (insert_for(db)(_CONVERSATIONS)
+                  .values(channel=channel, key=key, state=None, created_at=now, updated_at=now)
+                  .on_conflict_do_nothing(index_elements=["channel", "key"]))
+        row = (db.execute(insert.returning(*_CONVERSATIONS.c)).mappings().first()
+               or db.execute(_LOCK_CONVERSATION_ROW, params).mappings().one())
     return Row(_CONVERSATIONS, row)
 
 
