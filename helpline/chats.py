@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
 from .engine import SMS, Input, Turn
 from .queue import Later
@@ -18,10 +18,6 @@ from .replies import SmsReply
 from .reps import WAITING
 from .store import Chat, Representative
 from .webhook import Scope
-
-_CHATS = Chat.__table__
-_OFFER_DUE = (select(_CHATS.c.id).where(_CHATS.c.status == WAITING, _CHATS.c.offered_to_all.is_(False),
-                                        _CHATS.c.created_at <= bindparam("since")).limit(1))
 
 
 def start_waiting(s: Scope, turn: Turn, number: str, number_hash: str, place: dict | None) -> None:
@@ -46,13 +42,14 @@ def offer(s: Scope, chat: Chat, reps) -> list[tuple[str, str]]:
     return [(n, text) for n in map(s.roster.number_of, reps) if n]
 
 
-def offer_to_everyone(s: Scope, outbox: list[tuple[str, str]]) -> None:
+def offer_to_everyone(s: Scope, outbox: list[tuple[str, str]], due: bool = True) -> None:
     """Texters offered first to representatives who speak their language are offered to
     everyone on duty once LANGUAGE_FIRST_SECONDS have passed (checked on every text, and by
-    the worker)."""
+    the worker). ``due``: whether one may be (:func:`helpline.store.lookups.sender` asks
+    with the sender's rows); nearly always not, and then nothing more is asked."""
+    if not due:
+        return
     since = s.now - timedelta(seconds=s.services.config["LANGUAGE_FIRST_SECONDS"])
-    if s.db.execute(_OFFER_DUE, {"since": since}).first() is None:
-        return   # nearly always: one Core look-up, no ORM rows
     for chat in s.db.execute(select(Chat).where(
             Chat.status == WAITING, Chat.offered_to_all.is_(False), Chat.created_at <= since)
             .with_for_update(skip_locked=True)).scalars():
