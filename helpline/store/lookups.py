@@ -2,7 +2,9 @@
 
 Each works inside the caller's transaction (``db``) and is offered as a method of
 :class:`helpline.store.Store` too. A row that exists (every message but the first) takes one
-statement, not two.
+statement, not two; a text's sender, its two rows and whether a chat is due to be offered to
+everyone take one together (:func:`sender`). The hot path's rows are Core rows
+(:mod:`helpline.store.rows`).
 """
 from __future__ import annotations
 
@@ -59,6 +61,7 @@ class Sender:
 
 
 def sender(db: Session, number_hash: str, since: datetime) -> Sender:
+    """``since``: a waiting chat created before then is due to be offered to everyone."""
     params = {"number_hash": number_hash, "since": since}
     row = db.execute(_TEXTER, params).mappings().first()
     if row is None:
