@@ -14,6 +14,7 @@ from .engine import SMS, Input, Turn
 from .replies import SmsReply
 from .reps import ACTIVE
 from .store import Representative
+from .store.lookups import Sender
 from .webhook import Scope, Unavailable, scope
 
 
@@ -37,7 +38,7 @@ def receive(services, number: str, body: str, message_sid: str = "",
     return SmsReply(turn.say, turn.outbox)
 
 
-def _turn(s: Scope, number: str, number_hash: str, body: str, sender) -> Turn:
+def _turn(s: Scope, number: str, number_hash: str, body: str, sender: Sender) -> Turn:
     services, db, now = s.services, s.db, s.now
     engine = services.engine
     contact = sender.contact or services.store.lock_contact(db, number_hash, now, new=True)
