@@ -42,10 +42,13 @@ def offer(s: Scope, chat: Chat, reps) -> list[tuple[str, str]]:
     return [(n, text) for n in map(s.roster.number_of, reps) if n]
 
 
-def offer_to_everyone(s: Scope, outbox: list[tuple[str, str]]) -> None:
+def offer_to_everyone(s: Scope, outbox: list[tuple[str, str]], due: bool = True) -> None:
     """Texters offered first to representatives who speak their language are offered to
     everyone on duty once LANGUAGE_FIRST_SECONDS have passed (checked on every text, and by
-    the worker)."""
+    the worker). ``due``: whether one may be (:func:`helpline.store.lookups.sender` asks
+    with the sender's rows); nearly always not, and then nothing more is asked."""
+    if not due:
+        return
     since = s.now - timedelta(seconds=s.services.config["LANGUAGE_FIRST_SECONDS"])
     for chat in s.db.execute(select(Chat).where(
             Chat.status == WAITING, Chat.offered_to_all.is_(False), Chat.created_at <= since)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import string
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -229,6 +230,11 @@ class Content:
             return raw
         return raw.format_map(_Values(values, lambda name: self._plain(lang, name, channel)))
 
+    def placeholders(self, lang: str, key: str, channel: str) -> frozenset[str]:
+        """The names a text fills in (``{last4}``): a value costly to work out is then
+        worked out only for a text that names it."""
+        return _names(self.languages[lang].entries[key].for_channel(channel))
+
     def _plain(self, lang: str, key: str, channel: str) -> str:
         """An entry named as a placeholder (``{hours}``), itself without placeholders."""
         entry = self.languages[lang].entries.get(key)
@@ -258,6 +264,11 @@ class _Values(dict):
 
     def __missing__(self, key):
         return self.fallback(key)
+
+
+@cache
+def _names(text: str) -> frozenset[str]:
+    return frozenset(name for _, name, _, _ in string.Formatter().parse(text) if name)
 
 
 def _check_placeholders(where: str, text: str) -> None:

@@ -10,7 +10,7 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from .hours import Hours, Window, parse_time
@@ -24,6 +24,8 @@ STALE_CALL = timedelta(hours=3)
 STALE_QUEUE = timedelta(hours=2)
 WAITING, ACTIVE, ENDED = "waiting", "active", "ended"
 OPTED_OUT = datetime(9999, 1, 1)  # off_until of a representative who texted STOP, until START
+_REPS = Representative.__table__
+_REP_BY_HASH = select(_REPS.c.id).where(_REPS.c.number_hash == bindparam("number_hash"))  # Core: no ORM
 
 
 class Roster:
@@ -111,10 +113,16 @@ class Roster:
 
     # -- roster --------------------------------------------------------------------------
     def find(self, number: str) -> Representative | None:
+        """The representative with this number. Every text and call asks, and nearly all
+        come from someone else: unless the roster is read already, one indexed look-up
+        answers that, and only a representative's row is loaded."""
         if not number:
             return None
         number_hash = self.hash(number)
-        return next((rep for rep in self.all() if rep.number_hash == number_hash), None)
+        if self._reps is None:
+            rep_id = self.db.execute(_REP_BY_HASH, {"number_hash": number_hash}).scalar()
+            return None if rep_id is None else self.db.get(Representative, rep_id)
+        return next((rep for rep in self._reps if rep.number_hash == number_hash), None)
 
     def add(self, number: str, name: str | None, now: datetime, on_duty: bool = True):
         number = check_number(number)

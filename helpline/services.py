@@ -7,6 +7,7 @@ argument, as the worker's tasks do.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from .callbacks import Callbacks
@@ -26,6 +27,7 @@ from .store import Event, Store, utcnow
 from .treatment_search import Pending, TreatmentSearch
 from .twilio_api import TwilioApi
 
+_EVENTS = Event.__table__
 SEARCH_AGAIN_AFTER = timedelta(seconds=5)  # a slow locator, asked again by the worker
 
 
@@ -72,8 +74,9 @@ class Services:
     @staticmethod
     def record(db, channel: str, names, now: datetime, value: int | None = None) -> None:
         """Counts for the statistics page: event names only, nothing about the person."""
-        for name in names:
-            db.add(Event(at=now, channel=channel, name=name[:40], value=value))
+        if names:   # Core: no ORM rows to flush
+            db.execute(_EVENTS.insert(), [{"at": now, "channel": channel, "name": name[:40], "value": value}
+                                          for name in names])
 
     def staff_text(self, key: str, channel: str = SMS, **values) -> str:
         """Representatives read and hear the default language."""
@@ -82,15 +85,22 @@ class Services:
     def local_time(self, now: datetime) -> str:
         return now.replace(tzinfo=UTC).astimezone(self.hours.zone).strftime("%Y-%m-%d %H:%M")
 
-    def context(self, roster: Roster, now: datetime, number: str, channel: str) -> dict:
-        """What the flow needs to know about the world: open, staffed, can we call back."""
+    def context(self, roster: Roster, now: datetime, number: str, channel: str) -> Context:
+        """What the flow needs to know about the world: open, staffed, can we call back.
+        ``staffed`` reads the roster and ``callback_ok`` parses the number, so each is
+        worked out only when the turn asks for it (most menu turns ask for neither)."""
         is_open = self.hours.is_open(now)
-        context = {"open": is_open, "staffed": is_open and bool(roster.on_duty(now))}
-        if callable_number(number, self.config["CALLBACK_REGIONS"]):
+
+        def staffed() -> dict:
+            return {"staffed": is_open and bool(roster.on_duty(now))}
+
+        def callback() -> dict:
+            if not callable_number(number, self.config["CALLBACK_REGIONS"]):
+                return {}
             last4 = number[-4:]
-            context.update(callback_ok=True,
-                           last4=" ".join(last4) if channel == VOICE else last4)
-        return context
+            return {"callback_ok": True, "last4": " ".join(last4) if channel == VOICE else last4}
+
+        return Context({"open": is_open}, {"staffed": staffed, "callback_ok": callback, "last4": callback})
 
     def offline_texts(self, channel: str) -> tuple[tuple[str, str], ...]:
         """Every language's apology with the national numbers, for when the database is away."""
@@ -103,3 +113,31 @@ class Services:
         now = self.clock.now()
         sealed = pending.seal(self.vault, self.hash(pending.number))
         return self.queue.enqueue("treatment.search", sealed, now, at=now + SEARCH_AGAIN_AFTER)
+
+
+class Context(dict):
+    """The flow's context, some of whose values are worked out the first time they are
+    read: ``lazy`` maps a name to a function returning the values it settles (possibly
+    none, or several names at once)."""
+
+    def __init__(self, values: dict, lazy: dict[str, Callable[[], dict]]):
+        super().__init__(values)
+        self._lazy = lazy
+
+    def _settle(self, key) -> None:
+        work = self._lazy.get(key)
+        if work is not None:
+            for name in [name for name, other in self._lazy.items() if other is work]:
+                del self._lazy[name]
+            self.update(work())
+
+    def __missing__(self, key):
+        self._settle(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key) -> bool:
+        self._settle(key)
+        return super().__contains__(key)
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default

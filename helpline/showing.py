@@ -32,8 +32,10 @@ class Showing:
         self.welcomed = False
 
     def text(self, key: str, **values) -> str:
-        return self.e.content.text(self.turn.state["lang"], key, self.channel,
-                                   **{**self.context, **values})
+        lang, context = self.turn.state["lang"], self.context
+        named = {name: context[name] for name in self.e.content.placeholders(lang, key, self.channel)
+                 if name not in values and name in context}
+        return self.e.content.text(lang, key, self.channel, **named, **values)
 
     def say(self, key: str, **values) -> None:
         self.turn.say.append(self.text(key, **values))

@@ -13,6 +13,8 @@ from . import alerts, chats, checkin, leave_word, nearby, rep_texts, waiting
 from .engine import SMS, Input, Turn
 from .replies import SmsReply
 from .reps import ACTIVE
+from .store import Representative
+from .store.lookups import Sender
 from .webhook import Scope, Unavailable, scope
 
 
@@ -23,32 +25,36 @@ def receive(services, number: str, body: str, message_sid: str = "",
         with scope(services, now) as s:
             if message_sid and not services.store.first_receipt(s.db, message_sid, s.now):
                 return SmsReply()   # Twilio's retry: answered already
-            rep = s.roster.find(number)
-            if rep is not None:
-                turn = rep_texts.receive(s, rep, body)
-                chats.offer_to_everyone(s, turn.outbox)
+            number_hash = services.hash(number)
+            since = s.now - timedelta(seconds=services.config["LANGUAGE_FIRST_SECONDS"])
+            sender = services.store.sender(s.db, number_hash, since)
+            if number and sender.rep_id is not None:
+                turn = rep_texts.receive(s, s.db.get(Representative, sender.rep_id), body)
+                chats.offer_to_everyone(s, turn.outbox, sender.offer_due)
             else:
-                turn = _turn(s, number, body)
+                turn = _turn(s, number, number_hash, body, sender)
     except Unavailable:
         return offline(services, number, body)
     return SmsReply(turn.say, turn.outbox)
 
 
-def _turn(s: Scope, number: str, body: str) -> Turn:
+def _turn(s: Scope, number: str, number_hash: str, body: str, sender: Sender) -> Turn:
     services, db, now = s.services, s.db, s.now
     engine = services.engine
-    number_hash = services.hash(number)
-    contact = services.store.lock_contact(db, number_hash, now)
-    conv = services.store.lock_conversation(db, SMS, number_hash, now)
+    contact = sender.contact or services.store.lock_contact(db, number_hash, now, new=True)
+    conv = sender.conversation or services.store.lock_conversation_row(db, SMS, number_hash, now, new=True)
     state = services.store.live_state(conv, now, services.config["SESSION_IDLE_MINUTES"])
     new = state is None
     state = dict(state or engine.new_state(contact.lang), opted_out=contact.opted_out)
     context = services.context(s.roster, now, number, SMS)
     if _over_limit(services, contact, now) and not (engine.carrier_keyword(body) or engine.is_crisis(body)):
-        return _limited(services, contact, state)
+        turn = _limited(services, contact, state)
+        contact.save(db)
+        return turn
     if new:
         s.record(SMS, ["contact"])
-    chat = s.roster.open_chat_of_texter(number_hash)
+    chat = s.roster.open_chat_of_texter(number_hash) if contact.chat_open else None
+    contact.chat_open = chat is not None
     if chat is None and engine.is_person(state.get("node")):
         # the chat has ended (or the wait): back at the menu, where only an explicit ask
         # reaches a person again
@@ -69,14 +75,19 @@ def _turn(s: Scope, number: str, body: str) -> Turn:
         turn = engine.handle(state, Input("text", body), SMS, context)
         nearby.during(s, turn, SMS, number)
         _after_menu(s, turn, number, number_hash)
+    if turn.action == "connect":
+        contact.chat_open = True
     if "stop" in turn.events:
         checkin.cancel(db, number_hash)
     s.record(SMS, turn.events)
-    chats.offer_to_everyone(s, turn.outbox)
+    # due before this turn, or a chat this turn made whose kept place in line is old enough
+    chats.offer_to_everyone(s, turn.outbox, sender.offer_due or turn.action == "connect")
     turn.state["turns"] = state.get("turns", 0) + 1
     conv.state, conv.updated_at = turn.state, now
     contact.lang, contact.opted_out = turn.state["lang"], turn.state["opted_out"]
     contact.updated_at = now
+    contact.save(db)
+    conv.save(db)
     return turn
 
 

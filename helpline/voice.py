@@ -7,6 +7,8 @@ or a typed resume, and renders the reply it gets. The representative's side of a
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, current_app, request, url_for
 
 from . import caller
@@ -18,6 +20,7 @@ from .sms import respond
 from .twiml import Voice, VoiceSettings
 
 bp = Blueprint("voice", __name__)
+LISTEN_KEPT = 500   # menu steps' TwiML kept per app
 
 
 def services():
@@ -42,15 +45,40 @@ def parse_input(form, min_confidence: float, is_crisis=lambda speech: False) -> 
 
 
 def render(reply: r.VoiceReply):
-    config = current_app.config
-    settings = VoiceSettings(
-        url=url_for, voices=config["HELPLINE_VOICES"],
-        locales={code: lang.locale for code, lang in services().content.languages.items()},
-        # caller ID for calls to representatives: the helpline's number, never the caller's
-        caller_id=config["HELPLINE_NUMBER"] or request.form.get("To", "") or None,
-        gather_timeout=config["GATHER_TIMEOUT"], dial_timeout=config["DIAL_TIMEOUT"],
-        lifeline_number=config["LIFELINE_NUMBER"], hold_music_url=config["HOLD_MUSIC_URL"])
-    return respond(Voice(settings).render(reply))
+    if isinstance(reply, r.Listen):
+        return respond(_listen(reply))
+    return respond(renderer().render(reply))
+
+
+def renderer() -> Voice:
+    """The app's renderer, built on its first call: its settings never change, but for the
+    caller ID when HELPLINE_NUMBER is unset (then the number Twilio called)."""
+    voice = current_app.extensions.get("helpline.voice")
+    if voice is None:
+        config = current_app.config
+        voice = current_app.extensions["helpline.voice"] = Voice(VoiceSettings(
+            url=url_for, voices=config["HELPLINE_VOICES"],
+            locales={code: lang.locale for code, lang in services().content.languages.items()},
+            # caller ID for calls to representatives: the helpline's number, never the caller's
+            caller_id=config["HELPLINE_NUMBER"] or None,
+            gather_timeout=config["GATHER_TIMEOUT"], dial_timeout=config["DIAL_TIMEOUT"],
+            lifeline_number=config["LIFELINE_NUMBER"], hold_music_url=config["HOLD_MUSIC_URL"]))
+    if voice.s.caller_id is None and request.form.get("To"):
+        return Voice(replace(voice.s, caller_id=request.form["To"]))
+    return voice
+
+
+def _listen(reply: r.Listen) -> str:
+    """A menu step's TwiML, kept once rendered: callers walking the menus hear the same few
+    steps (the reply and the app's path make the whole document)."""
+    kept = current_app.extensions.setdefault("helpline.listen_twiml", {})
+    key = (reply, request.script_root)
+    twiml = kept.get(key)
+    if twiml is None:
+        if len(kept) >= LISTEN_KEPT:
+            kept.clear()
+        twiml = kept[key] = str(renderer().render(reply))
+    return twiml
 
 
 def call_sid() -> str:

@@ -73,6 +73,8 @@ class Store:
     lock_conversation = staticmethod(lookups.lock_conversation)
     find_conversation = staticmethod(lookups.find_conversation)
     lock_contact = staticmethod(lookups.lock_contact)
+    lock_conversation_row = staticmethod(lookups.lock_conversation_row)
+    sender = staticmethod(lookups.sender)
     first_receipt = staticmethod(lookups.first_receipt)
     live_state = staticmethod(lookups.live_state)
 

@@ -2,24 +2,74 @@
 
 Each works inside the caller's transaction (``db``) and is offered as a method of
 :class:`helpline.store.Store` too. A row that exists (every message but the first) takes one
-statement, not two.
+statement, not two; a text's sender, its two rows and whether a chat is due to be offered to
+everyone take one together (:func:`sender`). The hot path's rows are Core rows
+(:mod:`helpline.store.rows`).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, exists, literal, select
 from sqlalchemy.orm import Session
 
-from .models import Contact, Conversation, Receipt
+from .models import Chat, Contact, Conversation, Receipt, Representative
+from .rows import Row
 
 # Built once: SQLAlchemy caches their compiled form.
 _LOCK_CONVERSATION = (select(Conversation)
                       .where(Conversation.channel == bindparam("channel"),
                              Conversation.key == bindparam("key"))
                       .with_for_update())
-_LOCK_CONTACT = (select(Contact).where(Contact.number_hash == bindparam("number_hash"))
+_CONTACTS, _CONVERSATIONS = Contact.__table__, Conversation.__table__
+# Core, for a texter's turn (helpline.store.rows): no ORM bookkeeping.
+_LOCK_CONTACT = (select(_CONTACTS).where(_CONTACTS.c.number_hash == bindparam("number_hash"))
                  .with_for_update())
+_LOCK_CONVERSATION_ROW = (select(_CONVERSATIONS)
+                          .where(_CONVERSATIONS.c.channel == bindparam("channel"),
+                                 _CONVERSATIONS.c.key == bindparam("key"))
+                          .with_for_update())
+_REPS, _CHATS = Representative.__table__, Chat.__table__
+# Whose number texted (a representative's?), and whether a waiting chat, offered first to
+# those who speak its language, is due to be offered to everyone ("waiting": helpline.reps.WAITING).
+_REP_ID = select(_REPS.c.id).where(_REPS.c.number_hash == bindparam("number_hash")).scalar_subquery()
+_OFFER_DUE = exists().where(_CHATS.c.status == "waiting", _CHATS.c.offered_to_all.is_(False),
+                            _CHATS.c.created_at <= bindparam("since"))
+_SENDER = select(_REP_ID.label("rep_id"), _OFFER_DUE.label("offer_due"))
+# The same, with the texter's contact and conversation rows, both locked: one statement for
+# every text but a texter's first.
+_CONVERSATION_COLUMNS = ("id", "state", "updated_at")
+_TEXTER = (select(_CONTACTS, *(_CONVERSATIONS.c[name].label(f"conv_{name}") for name in _CONVERSATION_COLUMNS),
+                  _REP_ID.label("rep_id"), _OFFER_DUE.label("offer_due"))
+           .join_from(_CONTACTS, _CONVERSATIONS, and_(_CONVERSATIONS.c.channel == literal("sms"),
+                                                      _CONVERSATIONS.c.key == _CONTACTS.c.number_hash))
+           .where(_CONTACTS.c.number_hash == bindparam("number_hash"))
+           .with_for_update())
+
+
+@dataclass
+class Sender:
+    """Who texted: a representative's id, or None; whether a waiting chat is due to be
+    offered to everyone; and a texter's contact and SMS conversation rows (Core, locked),
+    or None when either is still to be made."""
+
+    rep_id: int | None
+    offer_due: bool
+    contact: Row | None = None
+    conversation: Row | None = None
+
+
+def sender(db: Session, number_hash: str, since: datetime) -> Sender:
+    """``since``: a waiting chat created before then is due to be offered to everyone."""
+    params = {"number_hash": number_hash, "since": since}
+    row = db.execute(_TEXTER, params).mappings().first()
+    if row is None:
+        rep_id, offer_due = db.execute(_SENDER, params).one()
+        return Sender(rep_id, bool(offer_due))
+    contact = Row(_CONTACTS, {column.name: row[column.name] for column in _CONTACTS.c})
+    conversation = Row(_CONVERSATIONS, {name: row[f"conv_{name}"] for name in _CONVERSATION_COLUMNS})
+    return Sender(row["rep_id"], bool(row["offer_due"]), contact, conversation)
 
 
 def insert_for(db: Session):
@@ -48,16 +98,28 @@ def find_conversation(db: Session, channel: str, key: str) -> Conversation | Non
         Conversation.channel == channel, Conversation.key == key)).scalar_one_or_none()
 
 
-def lock_contact(db: Session, number_hash: str, now: datetime) -> Contact:
-    params = {"number_hash": number_hash}
-    contact = db.execute(_LOCK_CONTACT, params).scalar_one_or_none()
-    if contact is not None:
-        return contact
-    db.execute(insert_for(db)(Contact)
-               .values(number_hash=number_hash, opted_out=False, updated_at=now, window_count=0,
-                       limit_noticed=False)
-               .on_conflict_do_nothing(index_elements=["number_hash"]))
-    return db.execute(_LOCK_CONTACT, params).scalar_one()
+def lock_contact(db: Session, number_hash: str, now: datetime, new: bool = False) -> Row:
+    """The contact row (Core), created if new, locked until the transaction ends."""
+    return _lock(db, _CONTACTS, _LOCK_CONTACT, {"number_hash": number_hash}, new,
+                 dict(opted_out=False, updated_at=now, window_count=0, limit_noticed=False, chat_open=False))
+
+
+def lock_conversation_row(db: Session, channel: str, key: str, now: datetime, new: bool = False) -> Row:
+    """:func:`lock_conversation` as a Core row, for a turn that reads and sets its columns."""
+    return _lock(db, _CONVERSATIONS, _LOCK_CONVERSATION_ROW, {"channel": channel, "key": key}, new,
+                 dict(state=None, created_at=now, updated_at=now))
+
+
+def _lock(db: Session, table, lock, key: dict, new: bool, values: dict) -> Row:
+    """The row, locked; made if missing. ``new``: most likely missing (a call starting, a
+    first text), so the insert is tried first and returns the row: one statement either way
+    for the common case."""
+    row = None if new else db.execute(lock, key).mappings().first()
+    if row is None:
+        insert = insert_for(db)(table).values(**key, **values).on_conflict_do_nothing(index_elements=list(key))
+        row = (db.execute(insert.returning(*table.c)).mappings().first()
+               or db.execute(lock, key).mappings().one())
+    return Row(table, row)
 
 
 def first_receipt(db: Session, sid: str, now: datetime) -> bool:
@@ -69,7 +131,7 @@ def first_receipt(db: Session, sid: str, now: datetime) -> bool:
     return inserted is not None
 
 
-def live_state(conv: Conversation, now: datetime, idle_minutes: int) -> dict | None:
+def live_state(conv: Conversation | Row, now: datetime, idle_minutes: int) -> dict | None:
     """The saved state, or None when the conversation has been idle too long."""
     if conv.state is None or now - conv.updated_at > timedelta(minutes=idle_minutes):
         return None

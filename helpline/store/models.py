@@ -23,7 +23,8 @@ class Base(DeclarativeBase):
 
 
 class Contact(Base):
-    """What outlives a conversation: opt-out and language, per hashed number."""
+    """What outlives a conversation: opt-out and language, per hashed number; the rate
+    limit's window; whether a chat may be open."""
 
     __tablename__ = "contacts"
     number_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -34,6 +35,9 @@ class Contact(Base):
     window_start: Mapped[datetime | None] = mapped_column(DateTime)
     window_count: Mapped[int] = mapped_column(Integer, default=0)
     limit_noticed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set when the texter asked for a person: a chat may be open (waiting or active), so
+    # their texts look for it; cleared by the first text that finds none.
+    chat_open: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
 
 class Conversation(Base):
