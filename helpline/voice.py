@@ -20,7 +20,6 @@ from .sms import respond
 from .twiml import Voice, VoiceSettings
 
 bp = Blueprint("voice", __name__)
-LISTEN_KEPT = 500   # menu steps' TwiML kept per app
 
 
 def services():
@@ -45,8 +44,6 @@ def parse_input(form, min_confidence: float, is_crisis=lambda speech: False) -> 
 
 
 def render(reply: r.VoiceReply):
-    if isinstance(reply, r.Listen):
-        return respond(_listen(reply))
     return respond(renderer().render(reply))
 
 
@@ -66,19 +63,6 @@ def renderer() -> Voice:
     if voice.s.caller_id is None and request.form.get("To"):
         return Voice(replace(voice.s, caller_id=request.form["To"]))
     return voice
-
-
-def _listen(reply: r.Listen) -> str:
-    """A menu step's TwiML, kept once rendered: callers walking the menus hear the same few
-    steps (the reply and the app's path make the whole document)."""
-    kept = current_app.extensions.setdefault("helpline.listen_twiml", {})
-    key = (reply, request.script_root)
-    twiml = kept.get(key)
-    if twiml is None:
-        if len(kept) >= LISTEN_KEPT:
-            kept.clear()
-        twiml = kept[key] = str(renderer().render(reply))
-    return twiml
 
 
 def call_sid() -> str:
