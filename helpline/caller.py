@@ -12,7 +12,6 @@ from datetime import datetime
 from . import alerts, leave_word, nearby, rep_calls
 from . import replies as r
 from .engine import VOICE, Input, Turn
-from .store import utcnow
 from .webhook import Scope, Unavailable, scope, transaction
 
 
@@ -38,7 +37,7 @@ def _turn(services, call_sid: str, caller: str, inp: Input, at_step: int | None,
           what: r.Resume | None, verstat: str, now: datetime | None) -> r.VoiceReply:
     engine = services.engine
     try:
-        with scope(services, now or utcnow()) as s:
+        with scope(services, now) as s:
             rep = s.roster.find(caller) if inp.kind == "start" else None
             if rep is not None:
                 return rep_calls.call_in(s, rep, verstat)

@@ -14,7 +14,7 @@ from . import alerts
 from . import replies as r
 from .engine import VOICE
 from .staff.auth import audit
-from .store import Representative, utcnow
+from .store import Representative
 from .webhook import Scope, Unavailable, scope
 
 REP_CALL = "repcall"  # conversations channel: a representative's call, once their passcode was right
@@ -55,14 +55,14 @@ def ask_passcode(services, tries: int, wrong: bool = False) -> r.AskPasscode:
 def _first_time(s: Scope, *step) -> bool:
     """A representative's action acts once per (action, CallSid, step, input)."""
     key = hashlib.sha256("|".join(map(str, step)).encode()).hexdigest()
-    return s.services.store.first_receipt(s.db, key, utcnow())
+    return s.services.store.first_receipt(s.db, key, s.now)
 
 
 def passcode(services, rep_number: str, rep_call_sid: str, digits: str, tries: int) -> r.VoiceReply:
     """A right passcode proves this call for the representative menu."""
     locked = False
     try:
-        with scope(services, utcnow()) as s:
+        with scope(services) as s:
             rep = s.roster.find(rep_number)
             if (rep is None or not rep_call_sid
                     or not _first_time(s, "passcode", rep_call_sid, tries, digits)):
@@ -123,7 +123,7 @@ def choice(services, rep_number: str, rep_call_sid: str, digits: str, at_step: i
     """1 takes the longest-waiting caller from the queue (on duty only); 2 asks for a
     callback's PIN. Only on a call whose passcode was right."""
     try:
-        with scope(services, utcnow()) as s:
+        with scope(services) as s:
             rep = _proven(s, rep_number, rep_call_sid)
             if rep is None or not _first_time(s, "take", rep_call_sid, at_step, digits):
                 return _hangup(services, "rep.call.goodbye")
@@ -150,7 +150,7 @@ def dialback(services, rep_number: str, rep_call_sid: str, pin: str, tries: int,
     wrong ones end the representative's call."""
     locked = False
     try:
-        with scope(services, utcnow()) as s:
+        with scope(services) as s:
             rep = _proven(s, rep_number, rep_call_sid)
             if rep is None or not _first_time(s, "pin", rep_call_sid, at_step, tries, pin):
                 return _hangup(services, "rep.call.goodbye")
@@ -173,7 +173,7 @@ def dialback(services, rep_number: str, rep_call_sid: str, pin: str, tries: int,
 def dialback_ended(services, callback_id: int, status: str, rep_call_sid: str) -> r.VoiceReply:
     completed = status == "completed"
     try:
-        with scope(services, utcnow()) as s:
+        with scope(services) as s:
             services.callbacks.finish(s.db, callback_id, rep_call_sid, completed, s.now)
             return _menu(s, rep_call_sid,
                          "rep.call.dialback_done" if completed else "rep.call.dialback_failed")
@@ -184,7 +184,7 @@ def dialback_ended(services, callback_id: int, status: str, rep_call_sid: str) -
 def after_caller(services, rep_call_sid: str) -> r.VoiceReply:
     """The caller taken from the queue hung up: free again, back at the menu."""
     try:
-        with scope(services, utcnow()) as s:
+        with scope(services) as s:
             s.roster.release_call(rep_call_sid)
             return _menu(s, rep_call_sid)
     except Unavailable:
@@ -207,7 +207,7 @@ def whisper_answer(services, rep_id: int | None, parent_call_sid: str, digits: s
     if rep_id is None or digits.strip() != "1" or not parent_call_sid or not leg_sid:
         return r.Bridge(False)
     try:
-        with scope(services, utcnow()) as s:
+        with scope(services) as s:
             conv = services.store.find_conversation(s.db, VOICE, parent_call_sid)
             ringing = (conv.state or {}).get("ringing", []) if conv is not None else []
             if rep_id not in ringing or not _first_time(s, "whisper", leg_sid, rep_id, parent_call_sid, digits):

@@ -364,3 +364,16 @@ def test_a_thank_you_on_the_phone_is_answered_kindly_and_listened_for_again(call
     spoken = call.say("thank you")
     assert spoken.startswith("You're welcome.") and "press 1" in spoken
     assert_listening(call)
+
+
+def test_a_call_reads_the_time_from_the_helplines_clock(app, call):
+    """Calls, like texts and the worker's timers, read the clock a test (or the worker)
+    holds: a call step is stamped with its time, not the wall clock's."""
+    from datetime import datetime
+
+    app.extensions["helpline"].clock.set(datetime(2026, 3, 2, 15, 0))
+    call.start()
+    call.press("1")
+    with app.extensions["helpline"].store.transaction() as db:
+        conv = db.execute(select(Conversation).where(Conversation.key == SID)).scalar_one()
+        assert (conv.created_at, conv.updated_at) == (datetime(2026, 3, 2, 15, 0),) * 2
