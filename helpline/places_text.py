@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import unicodedata
 
-from .content import GSM7_BASIC, Content, sms_segments
+from .content import Content
 from .engine import SMS, VOICE
 from .locator import Place
+from .segments import GSM7_BASIC, sms_segments
 
 SMS_SEGMENTS = 4                 # the content checker's limit for one reply
 NAME_LENGTHS = (48, 34, 24)      # tried in turn before the medications, then places, go

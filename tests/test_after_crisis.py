@@ -8,7 +8,7 @@ import pytest
 
 from helpline import create_app
 from helpline.config import ConfigError
-from helpline.content import sms_segments
+from helpline.segments import sms_segments
 
 from .conftest import Twilio, settings
 from .test_caller import Call

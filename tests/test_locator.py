@@ -10,9 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpline import check
-from helpline.content import Content, sms_segments
+from helpline.content import Content
 from helpline.locator import Locator, LocatorError, Place, merge, parse_row
 from helpline.places_text import PlacesText, gsm_text, in_groups
+from helpline.segments import sms_segments
 
 from .content_copy import Copy, only
 from .locator_standin import ROWS, LocatorStandIn

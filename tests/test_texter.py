@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, text, update
 
-from helpline.content import sms_segments
+from helpline.segments import sms_segments
 from helpline.store import Contact, Conversation, utcnow
 
 from .conftest import TEXTER, Twilio, twiml

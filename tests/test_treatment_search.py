@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from helpline import texter
 from helpline.config import ROOT
-from helpline.content import sms_segments
+from helpline.segments import sms_segments
 from helpline.store import Contact, Conversation, Event, utcnow
 from helpline.treatment_search import CachedPlaces
 

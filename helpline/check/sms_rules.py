@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import unicodedata
 
-from ..content import Language, sms_segments
+from ..content import Language
 from ..engine import SMS, Engine, Input
 from ..flows import Flow, Node
+from ..segments import sms_segments
 from .flow_rules import reachable
 from .loading import ALLOWED, ERROR, INFO, WARNING, Project
 from .text_rules import PLACEHOLDER, RESERVED
