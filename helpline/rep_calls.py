@@ -71,7 +71,9 @@ def passcode(services, rep_number: str, rep_call_sid: str, digits: str, tries: i
                 return _hangup(services, "rep.call.locked")
             if s.roster.passcode_ok(rep, digits.strip()):
                 audit(s.db, None, f"rep {rep.id} passcode right", s.now)
-                services.store.lock_conversation(s.db, REP_CALL, rep_call_sid, s.now).state = {"rep": rep.id}
+                proof = services.store.lock_conversation_row(s.db, REP_CALL, rep_call_sid, s.now)
+                proof.state = {"rep": rep.id}
+                proof.save(s.db)
                 return _menu(s, rep_call_sid)
             locked = _wrong(s, rep, "passcode")
     except Unavailable:

@@ -70,7 +70,6 @@ class Store:
                 yield db
 
     # The look-ups of helpline.store.lookups, for those holding the store.
-    lock_conversation = staticmethod(lookups.lock_conversation)
     find_conversation = staticmethod(lookups.find_conversation)
     lock_contact = staticmethod(lookups.lock_contact)
     lock_conversation_row = staticmethod(lookups.lock_conversation_row)

@@ -18,10 +18,6 @@ from .models import Chat, Contact, Conversation, Receipt, Representative
 from .rows import Row
 
 # Built once: SQLAlchemy caches their compiled form.
-_LOCK_CONVERSATION = (select(Conversation)
-                      .where(Conversation.channel == bindparam("channel"),
-                             Conversation.key == bindparam("key"))
-                      .with_for_update())
 _CONTACTS, _CONVERSATIONS = Contact.__table__, Conversation.__table__
 # Core, for a texter's turn (helpline.store.rows): no ORM bookkeeping.
 _LOCK_CONTACT = (select(_CONTACTS).where(_CONTACTS.c.number_hash == bindparam("number_hash"))
@@ -81,18 +77,6 @@ def insert_for(db: Session):
     return insert
 
 
-def lock_conversation(db: Session, channel: str, key: str, now: datetime) -> Conversation:
-    """The conversation row, created if new, locked until the transaction ends."""
-    params = {"channel": channel, "key": key}
-    conv = db.execute(_LOCK_CONVERSATION, params).scalar_one_or_none()
-    if conv is not None:
-        return conv
-    db.execute(insert_for(db)(Conversation)
-               .values(channel=channel, key=key, state=None, created_at=now, updated_at=now)
-               .on_conflict_do_nothing(index_elements=["channel", "key"]))
-    return db.execute(_LOCK_CONVERSATION, params).scalar_one()
-
-
 def find_conversation(db: Session, channel: str, key: str) -> Conversation | None:
     return db.execute(select(Conversation).where(
         Conversation.channel == channel, Conversation.key == key)).scalar_one_or_none()
@@ -105,7 +89,7 @@ def lock_contact(db: Session, number_hash: str, now: datetime, new: bool = False
 
 
 def lock_conversation_row(db: Session, channel: str, key: str, now: datetime, new: bool = False) -> Row:
-    """:func:`lock_conversation` as a Core row, for a turn that reads and sets its columns."""
+    """The conversation row (Core), created if new, locked until the transaction ends."""
     return _lock(db, _CONVERSATIONS, _LOCK_CONVERSATION_ROW, {"channel": channel, "key": key}, new,
                  dict(state=None, created_at=now, updated_at=now))
 
