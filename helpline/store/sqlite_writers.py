@@ -1,9 +1,11 @@
-"""SQLite's writers, queued in order instead of sleeping and retrying (bench/README.md)."""
+"""For every webhook on SQLite: its writers queued in order instead of sleeping and retrying
+(bench/README.md)."""
 from __future__ import annotations
 
 import fcntl
 import logging
 import os
+import queue
 import threading
 import time
 from contextlib import contextmanager
@@ -25,6 +27,7 @@ class WriterQueue:
         self.mutex = threading.Lock()  # one writer per process reaches the lock file
         self.inside = threading.local()
         self.fd, self.pid = -1, 0
+        self.waiter: _Waiter | None = None
 
     @contextmanager
     def turn(self):
@@ -44,8 +47,6 @@ class WriterQueue:
             self.inside.turn = False
             if fd is not None:
                 fcntl.flock(fd, fcntl.LOCK_UN)
-                if fd != self.fd:
-                    os.close(fd)
             self.mutex.release()
 
     def _lock_file(self, deadline: float) -> int | None:
@@ -54,31 +55,52 @@ class WriterQueue:
         try:
             if self.pid != os.getpid():  # opened once per process (gunicorn forks workers)
                 self.fd, self.pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
+                self.waiter = _Waiter(self.path)
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return self.fd
         except BlockingIOError:
-            pass
+            return self.waiter.wait(deadline)
         except OSError as exc:
             log.warning("SQLite writers are not queued: %s", exc)
             return None
-        # Wait in the kernel's queue on a descriptor of its own, for at most the timeout; a
-        # wait given up on lets go of the lock as soon as it gets it.
-        fd = os.open(self.path, os.O_RDWR)
-        got, guard, outcome = threading.Event(), threading.Lock(), []
 
-        def wait():
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            with guard:
-                if outcome:
-                    os.close(fd)
-                else:
-                    outcome.append(True)
-            got.set()
 
-        threading.Thread(target=wait, daemon=True).start()
-        got.wait(max(0.0, deadline - time.monotonic()))
-        with guard:
-            if outcome:
-                return fd
-            outcome.append(False)
-        return None
+class _Wait:
+    """One writer's wait; whoever settles it first (the lock granted, or the deadline) wins."""
+
+    def __init__(self):
+        self.done, self.guard, self.granted = threading.Event(), threading.Lock(), None
+
+    def settle(self, granted: bool) -> bool:
+        with self.guard:
+            if self.granted is None:
+                self.granted = granted
+                self.done.set()
+            return self.granted is granted
+
+
+class _Waiter:
+    """A thread of the process's own that waits in the kernel's queue for the lock file, on a
+    descriptor of its own, for the writer whose turn it is: a blocking ``flock`` has no
+    timeout, and starting a thread for every wait cost a webhook more than its statements
+    under load (bench/README.md). At most one writer per process waits at a time (the
+    queue's mutex), so one thread serves them all; a wait given up on lets go of the lock as
+    soon as it gets it."""
+
+    def __init__(self, path: str):
+        self.fd = os.open(path, os.O_RDWR)
+        self.waits: queue.SimpleQueue[_Wait] = queue.SimpleQueue()
+        threading.Thread(target=self._serve, name="sqlite-writers", daemon=True).start()
+
+    def wait(self, deadline: float) -> int | None:
+        wait = _Wait()
+        self.waits.put(wait)
+        wait.done.wait(max(0.0, deadline - time.monotonic()))
+        return None if wait.settle(False) else self.fd   # False: the deadline came first
+
+    def _serve(self) -> None:
+        while True:
+            wait = self.waits.get()
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+            if not wait.settle(True):
+                fcntl.flock(self.fd, fcntl.LOCK_UN)
