@@ -175,6 +175,35 @@ def test_a_writer_that_queued_too_long_goes_on_to_sqlite(tmp_path):
     assert time.monotonic() - started < 1
 
 
+def test_a_process_waits_for_the_lock_file_with_one_thread_however_often_it_waits(tmp_path, monkeypatch):
+    """Starting a thread for every wait cost a webhook more than its statements under load."""
+    from helpline.store import sqlite_writers
+
+    started = []
+    start = threading.Thread.start
+    monkeypatch.setattr(sqlite_writers.threading.Thread, "start",
+                        lambda thread: (started.append(thread.name), start(thread)))
+    lock = str(tmp_path / "db.sqlite3.lock")
+    other, waiting = WriterQueue(lock, 5), WriterQueue(lock, 5)  # as two processes would
+    for _ in range(5):
+        inside, release = threading.Event(), threading.Event()
+
+        def hold():
+            with other.turn():
+                inside.set()
+                release.wait(5)
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        inside.wait(5)
+        threading.Timer(0.05, release.set).start()
+        with waiting.turn():
+            assert release.is_set()     # it did wait for the other process
+        holder.join()
+    assert started.count("sqlite-writers") == 1
+    assert len(started) == 1 + 5 * 2    # and the test's own holders and timers
+
+
 def test_a_webhooks_lookups_use_indexes_as_the_store_grows(tmp_path):
     """Every statement of a text and of a call step, planned by SQLite: tables that grow with
     the number of people (conversations, contacts, receipts, chats, events, callbacks,

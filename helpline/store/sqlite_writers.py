@@ -55,10 +55,11 @@ class WriterQueue:
         try:
             if self.pid != os.getpid():  # opened once per process (gunicorn forks workers)
                 self.fd, self.pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
-                self.waiter = _Waiter(self.path)
+                self.waiter = None
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return self.fd
         except BlockingIOError:
+            self.waiter = self.waiter or _Waiter(self.path)
             return self.waiter.wait(deadline)
         except OSError as exc:
             log.warning("SQLite writers are not queued: %s", exc)
