@@ -188,12 +188,12 @@ def test_a_process_waits_for_the_lock_file_with_one_thread_however_often_it_wait
     for _ in range(5):
         inside, release = threading.Event(), threading.Event()
 
-        def hold():
+        def hold(inside, release):
             with other.turn():
                 inside.set()
                 release.wait(5)
 
-        holder = threading.Thread(target=hold)
+        holder = threading.Thread(target=hold, args=(inside, release))
         holder.start()
         inside.wait(5)
         threading.Timer(0.05, release.set).start()
