@@ -14,7 +14,8 @@ from huey import crontab
 
 from . import checkin, nearby, retention, waiting
 from .hours import UTC
-from .queue import RetryTask, aware, periodic, task
+from .queue import aware, periodic, task
+from .queue_huey import RetryTask
 from .store import Beat, Contact
 from .treatment_search import Pending
 from .twilio_api import FAILED, RETRY
