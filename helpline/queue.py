@@ -89,6 +89,8 @@ class Queue:
         self.vault, self.clock = helpline.vault, helpline.clock
         self.file = None if config["REDIS_URL"] or config["QUEUE_IMMEDIATE"] else \
             queue_file.QueueFile(config["QUEUE_PATH"], config["QUEUE_NAME"])
+        if config["REDIS_URL"] and not config["QUEUE_IMMEDIATE"]:
+            self.huey  # noqa: B018  (queued through Huey: a wrong REDIS_URL stops the start-up)
 
     @cached_property
     def _built(self) -> tuple[Huey, dict, list]:

@@ -1,7 +1,7 @@
 """helpline.queue_file: tasks queued in the SQLite store without Huey are the tasks the
 worker's Huey runs (now, or not before their time), tasks Huey wrote in its own format
 before are still read, and a web process on the SQLite store never loads Huey, redis or
-psycopg."""
+psycopg (with Redis, Huey is built at start-up as before)."""
 from __future__ import annotations
 
 import json
@@ -9,6 +9,7 @@ import subprocess
 import sys
 from datetime import timedelta
 
+import pytest
 from huey.registry import Message
 from huey.serializer import Serializer
 
@@ -58,3 +59,9 @@ def test_what_huey_queued_in_its_own_format_is_still_run(make_app):
     queue.huey.storage.enqueue(Serializer().serialize(Message("id-1", name, None, 0, 0, None, (3,), {})))
     task = queue.huey.dequeue()
     assert type(task) is queue.tasks["chat.timers"].task_class and task.args == (3,)
+
+
+def test_a_wrong_redis_url_still_stops_the_start_up(make_app):
+    """Only the SQLite store is queued to without Huey; with Redis, Huey is built at once."""
+    with pytest.raises(ValueError, match="scheme"):
+        make_app(QUEUE_IMMEDIATE=False, REDIS_URL="reddis://127.0.0.1:6379/0")
