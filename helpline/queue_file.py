@@ -4,7 +4,8 @@ written as the row Huey's consumer reads, without loading Huey.
 Huey's storage module imports redis and psycopg whenever they are installed (about 16 MiB a
 process), and queueing a task needs none of it: one ``INSERT`` into the ``task`` table (now)
 or the ``schedule`` table (at a time) of Huey's ``SqliteStorage``, with the task as plain data
-that :class:`helpline.queue.TaskSerializer` turns into Huey's message in the consumer. The
+that :class:`helpline.queue_huey.TaskSerializer` turns into Huey's message in the worker (a
+worker from before this module cannot read them: upgrade the worker with the web). The
 tables are Huey's own (``huey/storage.py``, 3.5); ``tests/test_queue_file.py`` has the worker's
 Huey run what this module wrote, so a Huey that changes them fails there first.
 """

@@ -1,5 +1,5 @@
 """For the worker, and any process that runs tasks: Huey built from the settings, reading
-the helpline's clock and storing tasks as :mod:`helpline.queue_file` writes them.
+the helpline's clock and the tasks :mod:`helpline.queue_file` writes.
 
 Only what runs tasks loads this module (the worker, the queue in immediate mode, a Redis
 store): Huey's storage module imports redis and psycopg whenever they are installed.
@@ -28,14 +28,9 @@ class ClockedHuey(Huey):
 
 
 class TaskSerializer(Serializer):
-    """A task as plain data (:mod:`helpline.queue_file`), which a process can queue in the
-    SQLite store without loading Huey; whatever else Huey keeps, and a task queued in Huey's
-    own format before, as Huey pickles it."""
-
-    def _serialize(self, data):
-        if isinstance(data, Message):
-            return queue_file.dumps({k: v for k, v in data._asdict().items() if v is not None})
-        return super()._serialize(data)
+    """Huey's own format, plus reading the tasks :mod:`helpline.queue_file` writes (plain
+    data a process can queue in the SQLite store without loading Huey). What Huey writes
+    stays in its format, so a worker from before reads all of it."""
 
     def _deserialize(self, data):
         data = super()._deserialize(data)

@@ -1,6 +1,6 @@
 """helpline.queue_file: tasks queued in the SQLite store without Huey are the tasks the
-worker's Huey runs (now, or not before their time), tasks Huey wrote in its own format
-before are still read, and a web process on the SQLite store never loads Huey, redis or
+worker's Huey runs (now, or not before their time), what Huey queues itself stays in its
+own format (a worker from before reads it), and a web process on the SQLite store never loads Huey, redis or
 psycopg (with Redis, Huey is built at start-up as before)."""
 from __future__ import annotations
 
@@ -53,10 +53,12 @@ def test_a_task_queued_at_a_time_waits_for_it(make_app):
     assert task.args == (7,) and task.eta == at
 
 
-def test_what_huey_queued_in_its_own_format_is_still_run(make_app):
+def test_what_huey_queues_stays_in_its_own_format_and_is_run(make_app):
     queue = make_app(QUEUE_IMMEDIATE=False).extensions["helpline"].queue
     name = queue.huey._registry.task_to_string(queue.tasks["chat.timers"].task_class)
-    queue.huey.storage.enqueue(Serializer().serialize(Message("id-1", name, None, 0, 0, None, (3,), {})))
+    message = Message("id-1", name, None, 0, 0, None, (3,), {})
+    assert Serializer().deserialize(queue.huey.serializer.serialize(message)) == message
+    queue.huey.storage.enqueue(Serializer().serialize(message))
     task = queue.huey.dequeue()
     assert type(task) is queue.tasks["chat.timers"].task_class and task.args == (3,)
 
