@@ -2,17 +2,22 @@
 (bench/README.md, "#17"). Each figure is VmRSS read in fresh interpreters: every big
 dependency alone on top of gunicorn's worker and Flask, then a worker loaded step by step
 (each step counting only what the steps before it had not loaded), up to ``create_app()``,
-the benchmark's walk, and a first ZIP code looked up."""
+the benchmark's walk, and a first ZIP code looked up; last, a worker as it serves, with
+nothing imported by hand: on a database migrated beforehand (as gunicorn's workers find it),
+after the benchmark's walk and after a mixed one (a ZIP code by text and by phone, a chat, a
+call a representative answers, a voicemail), the figure to hold against the benchmark's."""
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import load
 from .hotpath import call, environs, make_app
+from .servers import ENCRYPTION_KEY, HASH_KEY, TOKEN
 
 FLOOR = "import gunicorn.app.wsgiapp, gunicorn.workers.gthread, flask"
 PACKAGES = [
@@ -75,6 +80,7 @@ for code in sys.argv[2:]:
     print(f"{before:.1f} {now:.1f}", flush=True)
     before = now
 if "APP" in scope:
+    print(re.search(r"^VmHWM:\\s+(\\d+) kB", Path("/proc/self/status").read_text(), re.M)[1])
     big = ("sqlalchemy", "alembic", "psycopg", "twilio", "requests", "cryptography", "yaml", "phonenumbers",
            "zipcodes", "rapidfuzz", "huey", "redis", "sentry_sdk", "flask_wtf", "wtforms")
     print("loaded: " + ", ".join(p for p in big if p in sys.modules))
@@ -88,6 +94,51 @@ def memory_app():
 def memory_traffic(app) -> None:
     for _, environ in environs(load.build("sms", 700, salt=7)) + environs(load.build("voice", 80, salt=8)):
         call(app, environ)
+
+
+REP = "+15555550901"
+# Each line as the simulator reads it (helpline.simulate): a texter's texts, a
+# representative's as "+NUMBER: text"; a caller's keys, "say: ..." and "answer".
+MIXED_TEXTS = ["hi", "1", "more", "menu", "3", "find", "10001", "menu", "0", f"{REP}: ACCEPT",
+               "thank you", f"{REP}: glad you wrote", f"{REP}: DONE", "menu"]
+MIXED_CALLS = [["1", "9", "3", "say: find", "say: 1 0 0 0 1", "2", "0", "answer"],
+               ["0", "1", "say: please call me back tomorrow morning"]]
+
+
+def serving_app(workdir: str, locator: str):
+    """The app as a gunicorn worker builds it: the database seeded and migrated by another
+    process (so this one, like a worker, finds the schema at head and loads no Alembic)."""
+    from helpline import create_app
+
+    work = Path(workdir)
+    url = f"sqlite:///{work}/memory.sqlite3"
+    subprocess.run([sys.executable, "-m", "bench.seed", url, "1000", HASH_KEY, ENCRYPTION_KEY], check=True,
+                   capture_output=True, cwd=Path(__file__).resolve().parent.parent, timeout=300)
+    return create_app({
+        "TWILIO_AUTH_TOKEN": TOKEN, "HELPLINE_HASH_KEY": HASH_KEY, "HELPLINE_ENCRYPTION_KEY": ENCRYPTION_KEY,
+        "SECRET_KEY": "bench", "DATABASE_URL": url, "SPOOL_PATH": str(work / "spool.jsonl"),
+        "QUEUE_PATH": str(work / "queue.sqlite3"), "HELPLINE_DEV_MODE": False, "HELPLINE_NUMBER": load.HELPLINE,
+        "HELPLINE_TIMEZONE": "America/New_York", "HELPLINE_REPRESENTATIVES": REP, "RATE_LIMIT_PER_MINUTE": 0,
+        "FINDTREATMENT_API_BASE": locator}, instance_path=str(work / "instance"))
+
+
+def mixed_traffic(app) -> None:
+    """What a day brings besides menus, through the real webhooks: places near a ZIP code by
+    text and by phone (the locator stand-in answers), a chat with a representative, a call a
+    representative answers, a representative going off duty, a voicemail."""
+    from helpline.simulate import Caller, Texter, Twilio
+
+    twilio = Twilio(app, TOKEN)
+    texter = Texter(twilio, "+12025550142", lambda line: None)
+    for line in MIXED_TEXTS:
+        texter.send(line)
+    for number, lines in zip(("+12025550143", "+12025550144"), MIXED_CALLS, strict=True):
+        caller = Caller(twilio, number, lambda line: None)
+        caller.begin()
+        for line in lines:
+            caller.send(line)
+        caller.finish()
+        texter.send(f"{REP}: OFF")   # the voicemail's call finds nobody on duty
 
 
 def child(setup: str, *steps: str) -> list[str]:
@@ -111,9 +162,29 @@ def main() -> int:
         before, after = map(float, line.split())
         print(f"  {after:6.1f}  +{after - before:5.1f}  {label}")
     print("  (a bare interpreter: " + child("", "pass")[0].split()[0] + " MiB)")
-    loaded = child(FLOOR, CHAIN[-4][1], CHAIN[-3][1])[-1]
-    print(f"  what a worker on SQLite has {loaded} (after create_app, nothing imported by hand)")
+    print("a worker as it serves on SQLite, nothing imported by hand (MiB resident):")
+    with tempfile.TemporaryDirectory(prefix="helpline-memory-") as work, locator() as url:
+        lines = child(FLOOR, f"from bench.memory import serving_app; APP = serving_app({work!r}, {url!r})",
+                      CHAIN[-2][1], "from bench.memory import mixed_traffic; mixed_traffic(APP)")
+    steps = ("import helpline, create_app()", "after the benchmark's walk (its VmHWM under gunicorn is this figure's)",
+             "after a mixed walk: ZIP codes, a chat, calls, a voicemail (a worker in service)")
+    for label, line in zip(steps, lines, strict=False):
+        before, after = map(float, line.split())
+        print(f"  {after:6.1f}  +{after - before:5.1f}  {label}")
+    print(f"  {int(lines[-2]) / 1024:6.1f}  peak (VmHWM)\n  {lines[-1]}")
     return 0
+
+
+@contextmanager
+def locator():
+    """The tests' stand-in for FindTreatment.gov, in this process (not the measured one)."""
+    from tests.locator_standin import LocatorStandIn
+
+    standin = LocatorStandIn()
+    try:
+        yield standin.url
+    finally:
+        standin.close()
 
 
 if __name__ == "__main__":

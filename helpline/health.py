@@ -4,7 +4,7 @@ the web app answers texters and callers with the worker down."""
 from flask import Blueprint, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
-from .worker import health
+from .heartbeat import health
 
 bp = Blueprint("health", __name__)
 

@@ -3,9 +3,11 @@
 
 The queue store is an SQLite file next to the app's data (``HELPLINE_QUEUE_PATH``, default
 ``instance/queue.sqlite3``) or, with ``REDIS_URL`` set, Redis, which several worker dynos
-can share. A webhook never waits on it: :meth:`Queue.enqueue` logs what it cannot queue
-and returns, and the worker's minute sweep (:mod:`helpline.worker`) finds from the database
-whatever timer was not queued.
+can share. On the SQLite store every process queues through :mod:`helpline.queue_file`,
+and only what runs tasks (the worker, the queue in immediate mode) loads Huey
+(:mod:`helpline.queue_huey`). A webhook never waits on the store: :meth:`Queue.enqueue`
+logs what it cannot queue and returns, and the worker's minute sweep
+(:mod:`helpline.worker`) finds from the database whatever timer was not queued.
 
 Defining a task, in any module imported by :mod:`helpline.worker`::
 
@@ -32,10 +34,13 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
+from typing import TYPE_CHECKING
 
-from huey import Huey, crontab
-from huey.exceptions import RetryTask  # noqa: F401  (re-exported for tasks)
-from huey.storage import RedisStorage, SqliteStorage
+from . import queue_file
+
+if TYPE_CHECKING:
+    from huey import Huey, crontab
 
 log = logging.getLogger(__name__)
 
@@ -68,48 +73,47 @@ class Later:
     at: datetime | None = None
 
 
-class ClockedHuey(Huey):
-    """Huey reading the helpline's clock, so that a test's clock decides which timers are
-    due in immediate mode; in production the clock is the wall clock, as Huey's own."""
-
-    def __init__(self, clock, *args, **kwargs):
-        self.clock = clock
-        super().__init__(*args, **kwargs)
-
-    def _get_timestamp(self):
-        return self.clock.now()
-
-
-def make_huey(config: dict, clock) -> Huey:
-    name = config["QUEUE_NAME"]
-    common = {"results": False, "utc": True, "immediate": config["QUEUE_IMMEDIATE"]}
-    if config["REDIS_URL"]:
-        from redis import ConnectionPool
-
-        tls = {} if config["REDIS_TLS_VERIFY"] or not config["REDIS_URL"].startswith("rediss:") \
-            else {"ssl_cert_reqs": "none"}  # Heroku Redis: TLS with a self-signed certificate
-        pool = ConnectionPool.from_url(config["REDIS_URL"], socket_connect_timeout=2,
-                                       socket_timeout=5, **tls)
-        return ClockedHuey(clock, name, storage_class=RedisStorage, connection_pool=pool, **common)
-    return ClockedHuey(clock, name, storage_class=SqliteStorage, filename=config["QUEUE_PATH"],
-                       timeout=2, **common)
-
-
 def aware(at: datetime) -> datetime:
     """Huey reads a naive time as local time; ours are naive UTC."""
     return at.replace(tzinfo=UTC)
 
 
 class Queue:
-    def __init__(self, helpline, config: dict):
-        from . import worker  # noqa: F401  (defines the tasks)
+    """Tasks queued, by the web process and the worker alike; Huey, its tasks and its
+    consumer are built when first used: a web process on the SQLite store queues through
+    :class:`~helpline.queue_file.QueueFile` and never loads Huey (nor the redis and psycopg
+    its storage module imports)."""
 
+    def __init__(self, helpline, config: dict):
+        self.helpline, self.config = helpline, config
         self.vault, self.clock = helpline.vault, helpline.clock
-        self.huey = make_huey(config, self.clock)
-        self.tasks = {name: self.huey.task(name=name)(self._bind(helpline, func))
-                      for name, func in TASKS.items()}
-        self.periodic = [self.huey.periodic_task(schedule, name=name)(self._bind(helpline, func))
-                         for name, (schedule, func) in PERIODIC.items()]
+        self.file = None if config["REDIS_URL"] or config["QUEUE_IMMEDIATE"] else \
+            queue_file.QueueFile(config["QUEUE_PATH"], config["QUEUE_NAME"])
+        if config["REDIS_URL"] and not config["QUEUE_IMMEDIATE"]:
+            self.huey  # noqa: B018  (queued through Huey: a wrong REDIS_URL stops the start-up)
+
+    @cached_property
+    def _built(self) -> tuple[Huey, dict, list]:
+        from . import worker  # noqa: F401  (defines the tasks)
+        from .queue_huey import make_huey
+
+        huey = make_huey(self.config, self.clock)
+        tasks = {name: huey.task(name=name)(self._bind(self.helpline, func)) for name, func in TASKS.items()}
+        periodic = [huey.periodic_task(schedule, name=name)(self._bind(self.helpline, func))
+                    for name, (schedule, func) in PERIODIC.items()]
+        return huey, tasks, periodic
+
+    @property
+    def huey(self) -> Huey:
+        return self._built[0]
+
+    @property
+    def tasks(self) -> dict:
+        return self._built[1]
+
+    @property
+    def periodic(self) -> list:
+        return self._built[2]
 
     @staticmethod
     def _bind(helpline, func):
@@ -120,7 +124,9 @@ class Queue:
     def enqueue(self, name: str, *args, at: datetime | None = None) -> bool:
         """Queue a task; False (logged, nothing personal) when the store cannot be reached."""
         try:
-            if at is None:
+            if self.file is not None:
+                self.file.put(name, args, at)
+            elif at is None:
                 self.tasks[name](*args)
             else:
                 self.tasks[name].schedule(args, eta=aware(at))

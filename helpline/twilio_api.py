@@ -2,15 +2,16 @@
 a webhook (alerts to representatives), and deleting a recording past its retention.
 
 ``TWILIO_API_BASE`` points the client at another host (a local stand-in in the tests);
-the Twilio library still builds every request.
+the Twilio library still builds every request. Only the worker and ``purge`` make these
+calls, so the REST client is loaded at the first one: a web worker never holds it.
 """
 from __future__ import annotations
 
 import logging
+from functools import cached_property
 
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
-from twilio.rest import Client
 
 log = logging.getLogger(__name__)
 TWILIO_API = "https://api.twilio.com"
@@ -31,9 +32,17 @@ class _RebasedHttpClient(TwilioHttpClient):
 
 class TwilioApi:
     def __init__(self, account_sid: str, auth_token: str, sender: str, base: str = ""):
-        http = _RebasedHttpClient(base) if base else TwilioHttpClient(timeout=TIMEOUT_SECONDS)
-        self.client = Client(account_sid, auth_token, http_client=http) if account_sid else None
+        self.account_sid, self.auth_token, self.base = account_sid, auth_token, base
         self.sender = sender
+
+    @cached_property
+    def client(self):
+        if not self.account_sid:
+            return None
+        from twilio.rest import Client
+
+        http = _RebasedHttpClient(self.base) if self.base else TwilioHttpClient(timeout=TIMEOUT_SECONDS)
+        return Client(self.account_sid, self.auth_token, http_client=http)
 
     @property
     def ready(self) -> bool:

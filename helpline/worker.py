@@ -11,11 +11,11 @@ import logging
 from datetime import datetime, timedelta
 
 from huey import crontab
-from sqlalchemy import select
 
 from . import checkin, nearby, retention, waiting
 from .hours import UTC
-from .queue import RetryTask, aware, periodic, task
+from .queue import aware, periodic, task
+from .queue_huey import RetryTask
 from .store import Beat, Contact
 from .treatment_search import Pending
 from .twilio_api import FAILED, RETRY
@@ -23,7 +23,6 @@ from .twilio_api import FAILED, RETRY
 log = logging.getLogger(__name__)
 FIRST_RETRY = timedelta(seconds=10)
 GIVE_UP = timedelta(minutes=10)
-STALE = timedelta(minutes=2)
 WORKER_WAIT_FACTOR = 4   # the worker gives the locator 4 times the webhook's wait, per try
 SEARCH_RETRY = timedelta(seconds=30)
 SEARCH_GIVE_UP = timedelta(minutes=2)
@@ -135,13 +134,3 @@ def _beat(db, name: str, now: datetime) -> None:
         db.add(Beat(name=name, at=now))
     else:
         beat.at = now
-
-
-def health(db, now: datetime) -> dict:
-    """The worker's last heartbeat, for /healthz and the staff console: times only."""
-    beat = db.execute(select(Beat.at).where(Beat.name == "heartbeat")).scalar_one_or_none()
-    if beat is None:
-        return {"last_heartbeat": None, "seconds_ago": None, "stale": True}
-    return {"last_heartbeat": beat.isoformat() + "Z",
-            "seconds_ago": max(0, int((now - beat).total_seconds())),
-            "stale": now - beat > STALE}

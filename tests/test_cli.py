@@ -3,6 +3,9 @@ against a local stand-in of Twilio's API."""
 from __future__ import annotations
 
 import base64
+import json
+import subprocess
+import sys
 from datetime import timedelta
 
 from sqlalchemy import func, select, update
@@ -20,7 +23,8 @@ from helpline.store import (
 )
 from helpline.twilio_api import FAILED, RETRY, SENT, TwilioApi
 
-from .conftest import TEXTER, Twilio, twiml
+from .conftest import TEXTER, Twilio, settings, twiml
+from .content_copy import ROOT
 
 ACCOUNT = "AC" + "0" * 32
 
@@ -125,6 +129,22 @@ def test_rest_sms_goes_through_the_library_to_the_api(standin):
     assert request["path"] == f"/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
     assert request["form"] == {"To": "+15555550901", "From": "+15555550100", "Body": "Voicemail waiting"}
     assert request["auth"] == "Basic " + base64.b64encode(f"{ACCOUNT}:tok".encode()).decode()
+
+
+SERVES = """
+import json, sys
+from helpline import create_app
+app = create_app(json.loads(sys.argv[1]))
+print("twilio.rest" in sys.modules, "helpline" in app.extensions)
+"""
+
+
+def test_a_web_process_never_loads_the_rest_client(tmp_path):
+    """Only the worker and purge call Twilio's REST API: a web worker keeps no client."""
+    config = settings(tmp_path, TWILIO_ACCOUNT_SID=ACCOUNT)
+    out = subprocess.run([sys.executable, "-c", SERVES, json.dumps(config)], cwd=ROOT, check=True,
+                         capture_output=True, text=True, env={"FLASK_SKIP_DOTENV": "1", "PATH": ""}).stdout
+    assert out.split() == ["False", "True"]
 
 
 def test_rest_failure_is_reported_not_raised(standin, caplog):

@@ -439,7 +439,7 @@ def test_the_staff_now_page_shows_the_workers_heartbeat(app):
 
 def test_heroku_redis_tls_without_verification_only_when_asked():
     from helpline.clock import Clock
-    from helpline.queue import make_huey
+    from helpline.queue_huey import make_huey
 
     def pool_kwargs(url, verify):
         config = {"QUEUE_NAME": "t", "QUEUE_IMMEDIATE": False, "REDIS_URL": url,

@@ -13,11 +13,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..coverage import clock, coverage
+from ..heartbeat import health as worker_health
 from ..hours import DAYS, parse_time
 from ..reps import ACTIVE, STALE_CALL, STALE_QUEUE, WAITING
 from ..roster_input import RosterError, parse_languages, parse_shift
 from ..store import Callback, Chat, Conversation, Representative, Voicemail
-from ..worker import health as worker_health
 from .auth import audit
 from .models import StaffUser
 
