@@ -92,7 +92,7 @@ class Services:
         is_open = self.hours.is_open(now)
 
         def staffed() -> dict:
-            return {"staffed": is_open and bool(roster.on_duty(now))}
+            return {"staffed": is_open and roster.anyone_on_duty(now)}
 
         def callback() -> dict:
             if not callable_number(number, self.config["CALLBACK_REGIONS"]):
