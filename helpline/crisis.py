@@ -65,6 +65,12 @@ class Vocabulary:
         self._lines = {name: [tuple(part_ids.setdefault(part, len(part_ids)) for part in line)
                               for line in lines]
                        for name, lines in self.lines.items()}
+        # A line matches only if its first part was found: a text is checked against the
+        # lines its words can start, not against every line of the vocabulary.
+        self._lines_from: dict[int, list[tuple[str, tuple[int, ...]]]] = {}
+        for name, lines in self._lines.items():
+            for line in lines:
+                self._lines_from.setdefault(line[0], []).append((name, line))
         self._parts_of: dict[Phrase, list[int]] = {}
         for part, i in part_ids.items():
             for phrase in part:
@@ -102,8 +108,9 @@ class Vocabulary:
         for phrase, spans in found.items():
             for part in self._parts_of.get(phrase, ()):
                 places.setdefault(part, []).extend(spans)
-        return [name for name, lines in self._lines.items()
-                if any(_line_matches(line, places) for line in lines)]
+        matched = {name for part in places for name, line in self._lines_from.get(part, ())
+                   if _line_matches(line, places)}
+        return [name for name in self._lines if name in matched]
 
     def _occurrences(self, words: list[str]) -> dict[Phrase, list[tuple[int, int]]]:
         found: dict[Phrase, list[tuple[int, int]]] = {}

@@ -26,6 +26,11 @@ WAITING, ACTIVE, ENDED = "waiting", "active", "ended"
 OPTED_OUT = datetime(9999, 1, 1)  # off_until of a representative who texted STOP, until START
 _REPS = Representative.__table__
 _REP_BY_HASH = select(_REPS.c.id).where(_REPS.c.number_hash == bindparam("number_hash"))  # Core: no ORM
+# Core, for the duty rules alone: ORM objects for every shift and representative cost a menu
+# that offers a person more than the rest of its turn.
+_SHIFTS = Shift.__table__
+_SHIFT_WINDOWS = select(_SHIFTS.c.rep_id, _SHIFTS.c.weekday, _SHIFTS.c.start, _SHIFTS.c.end)
+_DUTY = select(_REPS.c.id, _REPS.c.on_duty, _REPS.c.off_until)
 
 
 class Roster:
@@ -44,7 +49,7 @@ class Roster:
     def shifts_of(self, rep: Representative) -> Hours:
         if self._shifts is None:
             windows: dict[int, list[Window]] = {}
-            for shift in self.db.execute(select(Shift)).scalars():
+            for shift in self.db.execute(_SHIFT_WINDOWS):
                 windows.setdefault(shift.rep_id, []).append(
                     Window(shift.weekday, parse_time(shift.start), parse_time(shift.end)))
             self._shifts = {rep_id: Hours(tuple(w), self.zone) for rep_id, w in windows.items()}
@@ -170,6 +175,12 @@ class Roster:
 
     def on_duty(self, now: datetime) -> list[Representative]:
         return [rep for rep in self.all() if self.is_on_duty(rep, now)]
+
+    def anyone_on_duty(self, now: datetime) -> bool:
+        """Whether :meth:`on_duty` has anyone, for a menu that offers a person: the duty
+        columns alone, unless the roster is read already."""
+        reps = self._reps if self._reps is not None else self.db.execute(_DUTY).all()
+        return any(self.is_on_duty(rep, now) for rep in reps)
 
     def free_for_call(self, now: datetime) -> list[tuple[Representative, str]]:
         """On duty and not on a call (a call mark older than STALE_CALL is forgotten)."""

@@ -49,6 +49,25 @@ def public_url() -> str:
     return request.url
 
 
+class _Signed:
+    """The form as the validator reads it: by ``getall``, which it tries first and Werkzeug's
+    MultiDict lacks (``getlist``, its fallback, came after an AttributeError per field)."""
+
+    __slots__ = ("form",)
+
+    def __init__(self, form):
+        self.form = form
+
+    def __len__(self) -> int:
+        return len(self.form)
+
+    def __iter__(self):
+        return iter(self.form)
+
+    def getall(self, name: str) -> list[str]:
+        return self.form.getlist(name)
+
+
 def twilio_signed(view):
     """Refuse (403) any request whose X-Twilio-Signature does not match, then (400) one
     whose fields are not what Twilio sends (see :mod:`helpline.forms`).
@@ -63,10 +82,10 @@ def twilio_signed(view):
         token = config["TWILIO_WEBHOOK_SECRET"] or config["TWILIO_AUTH_TOKEN"]
         if token:
             validator = RequestValidator(token)
-            signature = request.headers.get("X-Twilio-Signature", "")
-            algorithm = get_signature_algorithm(
-                request.headers.get("X-Twilio-Webhooks-Signature-Settings"))
-            if not validator.validate(public_url(), request.form, signature, algorithm):
+            headers = request.headers
+            signature = headers.get("X-Twilio-Signature", "")
+            algorithm = get_signature_algorithm(headers.get("X-Twilio-Webhooks-Signature-Settings"))
+            if not validator.validate(public_url(), _Signed(request.form), signature, algorithm):
                 log.warning("rejected request to %s: bad or missing Twilio signature", request.path)
                 abort(403)
         check_twilio_request()

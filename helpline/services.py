@@ -27,7 +27,7 @@ from .store import Event, Store, utcnow
 from .treatment_search import Pending, TreatmentSearch
 from .twilio_api import TwilioApi
 
-_EVENTS = Event.__table__
+_RECORD = Event.__table__.insert()   # built once: its VALUES are the parameters given
 SEARCH_AGAIN_AFTER = timedelta(seconds=5)  # a slow locator, asked again by the worker
 
 
@@ -74,9 +74,9 @@ class Services:
     @staticmethod
     def record(db, channel: str, names, now: datetime, value: int | None = None) -> None:
         """Counts for the statistics page: event names only, nothing about the person."""
-        if names:   # Core: no ORM rows to flush
-            db.execute(_EVENTS.insert(), [{"at": now, "channel": channel, "name": name[:40], "value": value}
-                                          for name in names])
+        if names:   # Core: no ORM rows to flush; one name (the common case) is no executemany
+            rows = [{"at": now, "channel": channel, "name": name[:40], "value": value} for name in names]
+            db.execute(_RECORD, rows if len(rows) > 1 else rows[0])
 
     def staff_text(self, key: str, channel: str = SMS, **values) -> str:
         """Representatives read and hear the default language."""
@@ -92,7 +92,7 @@ class Services:
         is_open = self.hours.is_open(now)
 
         def staffed() -> dict:
-            return {"staffed": is_open and bool(roster.on_duty(now))}
+            return {"staffed": is_open and roster.anyone_on_duty(now)}
 
         def callback() -> dict:
             if not callable_number(number, self.config["CALLBACK_REGIONS"]):

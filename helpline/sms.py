@@ -19,7 +19,7 @@ def rejected(_error):
 
 
 def respond(response) -> Response:
-    return Response(str(response), mimetype="text/xml")
+    return Response(twiml.text(response), mimetype="text/xml")
 
 
 @bp.post("/sms")

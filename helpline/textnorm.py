@@ -15,6 +15,8 @@ def normalize(text: str) -> str:
     Compatibility forms (full-width letters, ligatures) are read as their plain letters and
     invisible format characters (zero-width spaces and joiners) are dropped.
     """
+    if text.isascii():   # most texts: the Unicode steps below change nothing in ASCII
+        return _NON_WORD.sub(" ", _APOSTROPHES.sub("", text.lower())).strip()
     text = unicodedata.normalize("NFKC", text)
     text = "".join(c for c in text if unicodedata.category(c) != "Cf")
     decomposed = unicodedata.normalize("NFKD", _APOSTROPHES.sub("", text.casefold()))

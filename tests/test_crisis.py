@@ -13,6 +13,7 @@ from helpline.content import Content
 from helpline.crisis import VocabularyError, compile_vocabulary, fold
 from helpline.engine import Engine
 from helpline.flows import load as load_flow
+from helpline.textnorm import normalize
 
 from .conftest import Twilio, settings, twiml
 from .test_caller import Call
@@ -44,6 +45,12 @@ def test_folding_apostrophes_accents_repeats_and_invisible_characters():
     assert fold("ｏｖｅｒｄｏｓｅ") == ["overdose"]            # full-width letters
     assert fold("over\u200bdose") == ["overdose"]           # a zero-width space
     assert fold("o.d.") == ["o", "d"]
+
+
+def test_ascii_text_is_folded_as_the_unicode_steps_fold_it():
+    """ASCII takes a shortcut; a zero-width space (dropped) sends the same text the long way."""
+    ascii_pairs = [chr(a) + chr(b) for a in range(128) for b in range(128)]
+    assert all(normalize(text) == normalize(text + "\u200b") for text in ascii_pairs)
 
 
 @pytest.mark.parametrize("text, kinds", [

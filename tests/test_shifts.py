@@ -75,6 +75,28 @@ def test_shift_list_and_remove(app):
     assert bad.exit_code != 0
 
 
+def test_anyone_on_duty_agrees_with_the_roster_on_duty(app):
+    """The menu's question (any one on duty?) reads the duty columns alone; it must answer
+    as the full roster does, through shifts, ON and OFF."""
+    helpline = app.extensions["helpline"]
+    cli(app, "reps", "shift", "add", REP_A, "mon", "09:00", "17:00")
+    times = [MON_0900_NY + timedelta(minutes=m) for m in (-1, 0, 60, 479, 480)]
+
+    def both(at):
+        with helpline.store.transaction() as db:
+            fresh, read = helpline.roster(db), helpline.roster(db)
+            read.all()
+            answers = {fresh.anyone_on_duty(at), read.anyone_on_duty(at), bool(read.on_duty(at))}
+            assert len(answers) == 1, at
+            return answers.pop()
+
+    assert [both(at) for at in times] == [False, True, True, True, False]
+    cli(app, "reps", "on", REP_B)
+    assert all(both(at) for at in times)
+    cli(app, "reps", "off", REP_B)
+    assert [both(at) for at in times] == [False, True, True, True, False]
+
+
 def test_off_inside_a_shift_holds_until_the_shift_ends(app):
     helpline = app.extensions["helpline"]
     cli(app, "reps", "shift", "add", REP_A, "mon", "09:00", "17:00")

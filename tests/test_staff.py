@@ -135,6 +135,19 @@ def test_sign_in_cookie_is_httponly_secure_and_samesite_lax(app, make_app):
     assert "Secure" not in cookie and "HttpOnly" in cookie
 
 
+def test_the_session_signer_is_made_once_per_secret_key(app):
+    """Every request opens the session (webhooks too): its signer is not made anew each time,
+    and a new key (or fallback) gets a signer of its own."""
+    sessions = app.session_interface
+    first = sessions.get_signing_serializer(app)
+    assert sessions.get_signing_serializer(app) is first
+    app.config["SECRET_KEY_FALLBACKS"] = ["test-secret"]
+    app.secret_key = "a-rotated-secret"
+    rotated = sessions.get_signing_serializer(app)
+    assert rotated is not first and rotated.secret_keys == [b"test-secret", b"a-rotated-secret"]
+    assert Console(app).login().status_code == 302
+
+
 @pytest.mark.parametrize("email, password", [(EMAIL, "not the passphrase!"),
                                              ("nobody@example.org", PASSWORD)])
 def test_wrong_password_or_unknown_email_is_refused_alike(app, email, password):

@@ -173,3 +173,18 @@ def test_sms_reply_is_one_message_then_one_per_text_for_someone_else():
     assert [m.text for m in messages] == ["Hi.\nReply 1.", "New texter"]
     assert messages[0].get("to") is None and messages[1].get("to") == "+15555550901"
     assert ET.fromstring(str(twiml.sms(r.SmsReply()))).findall("Message") == []
+
+
+ODD = ("en", 'Tom & "Jerry" <b>\'n\' ñ € 😀\n\ttab end')
+
+
+@pytest.mark.parametrize("response", [
+    twiml.Voice(SETTINGS).render(r.Listen((EN, ES, ODD), "es", step=3, hints=("a & b", "ñ"), keys=4)),
+    twiml.Voice(SETTINGS).render(r.Ring((ODD,), 2, "CA1", ((7, "+15555550901"),), seconds=15)),
+    twiml.Voice(SETTINGS).render(r.Gone()),
+    twiml.sms(r.SmsReply([ODD[1]], [("+15555550901", "New texter")])),
+    twiml.sms(r.SmsReply()),
+    twiml.sms(r.SmsReply(["a lone surrogate \ud800, which UTF-8 cannot hold"])),
+], ids=["listen", "ring", "gone", "sms", "sms-empty", "surrogate"])
+def test_the_body_sent_is_the_librarys_own_text(response):
+    assert twiml.text(response) == str(response).encode("utf-8")

@@ -9,10 +9,10 @@ from . import models  # noqa: F401  (the tables join helpline.store.Base before 
 
 
 def init_app(app) -> None:
-    """Session cookie flags, CSRF for the console's forms only (Twilio's webhooks carry a
-    signature instead) and the blueprint; :func:`helpline.cli.register` adds the ``staff``
-    commands."""
-    from .auth import SESSION_HOURS
+    """Session cookie flags and signer, CSRF for the console's forms only (Twilio's webhooks
+    carry a signature instead) and the blueprint; :func:`helpline.cli.register` adds the
+    ``staff`` commands."""
+    from .auth import SESSION_HOURS, CookieSessions
     from .views import bp, csrf
 
     app.config.update(
@@ -23,5 +23,6 @@ def init_app(app) -> None:
         WTF_CSRF_CHECK_DEFAULT=False,  # views.guard checks every POST under /staff
         WTF_CSRF_TIME_LIMIT=None,      # a token lives as long as the session it belongs to
     )
+    app.session_interface = CookieSessions()
     csrf.init_app(app)
     app.register_blueprint(bp)

@@ -14,6 +14,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -37,6 +38,19 @@ MIN_PASSWORD = 12
 
 class AccountError(ValueError):
     pass
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed cookie session, its signer made once per secret key rather than for
+    every request: every webhook opens the session too, though only the console reads it."""
+
+    _made: tuple = (None, None)
+
+    def get_signing_serializer(self, app):
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        if self._made[0] != keys:
+            self._made = (keys, super().get_signing_serializer(app))
+        return self._made[1]
 
 
 def normal_email(email: str) -> str:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import and_, bindparam, exists, literal, select
+from sqlalchemy import Table, and_, bindparam, exists, literal, select
 from sqlalchemy.orm import Session
 
 from .models import Chat, Contact, Conversation, Receipt, Representative
@@ -26,7 +27,7 @@ _LOCK_CONVERSATION_ROW = (select(_CONVERSATIONS)
                           .where(_CONVERSATIONS.c.channel == bindparam("channel"),
                                  _CONVERSATIONS.c.key == bindparam("key"))
                           .with_for_update())
-_REPS, _CHATS = Representative.__table__, Chat.__table__
+_REPS, _CHATS, _RECEIPTS = Representative.__table__, Chat.__table__, Receipt.__table__
 # Whose number texted (a representative's?), and whether a waiting chat, offered first to
 # those who speak its language, is due to be offered to everyone ("waiting": helpline.reps.WAITING).
 _REP_ID = select(_REPS.c.id).where(_REPS.c.number_hash == bindparam("number_hash")).scalar_subquery()
@@ -70,11 +71,26 @@ def sender(db: Session, number_hash: str, since: datetime) -> Sender:
 
 def insert_for(db: Session):
     """The ``insert`` of the database's dialect: both have ``on_conflict_do_nothing``."""
-    if db.get_bind().dialect.name == "postgresql":
+    return _insert_of(db.get_bind().dialect.name)
+
+
+@cache
+def _insert_of(dialect: str):
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert
+
+
+@cache
+def _insert_new(dialect: str, table: Table, key: tuple[str, ...], returning: tuple[str, ...] = ()):
+    """``INSERT ... ON CONFLICT (key) DO NOTHING RETURNING`` (the given columns, or all),
+    built once per dialect: its VALUES are the parameters it is executed with, so
+    SQLAlchemy's compiled cache serves every call. (Building it per call cost more than
+    running it.)"""
+    columns = [table.c[name] for name in returning] if returning else table.c
+    return _insert_of(dialect)(table).on_conflict_do_nothing(index_elements=list(key)).returning(*columns)
 
 
 def find_conversation(db: Session, channel: str, key: str) -> Conversation | None:
@@ -100,19 +116,17 @@ def _lock(db: Session, table, lock, key: dict, new: bool, values: dict) -> Row:
     for the common case."""
     row = None if new else db.execute(lock, key).mappings().first()
     if row is None:
-        insert = insert_for(db)(table).values(**key, **values).on_conflict_do_nothing(index_elements=list(key))
-        row = (db.execute(insert.returning(*table.c)).mappings().first()
+        insert = _insert_new(db.get_bind().dialect.name, table, tuple(key))
+        row = (db.execute(insert, {**key, **values}).mappings().first()
                or db.execute(lock, key).mappings().one())
     return Row(table, row)
 
 
 def first_receipt(db: Session, sid: str, now: datetime) -> bool:
     """True the first time a webhook id is seen; False for Twilio's retries of it."""
-    receipts = Receipt.__table__  # Core: no ORM bookkeeping for a row nobody loads
-    inserted = db.execute(insert_for(db)(receipts).values(sid=sid[:64], at=now)
-                          .on_conflict_do_nothing(index_elements=["sid"])
-                          .returning(receipts.c.sid)).first()
-    return inserted is not None
+    # Core: no ORM bookkeeping for a row nobody loads
+    insert = _insert_new(db.get_bind().dialect.name, _RECEIPTS, ("sid",), ("sid",))
+    return db.execute(insert, {"sid": sid[:64], "at": now}).first() is not None
 
 
 def live_state(conv: Conversation | Row, now: datetime, idle_minutes: int) -> dict | None:
