@@ -12,6 +12,7 @@ def init_app(app) -> None:
     """Session cookie flags and signer, CSRF for the console's forms only (Twilio's webhooks
     carry a signature instead) and the blueprint; :func:`helpline.cli.register` adds the
     ``staff`` commands."""
+    from . import signin  # noqa: F401  (its routes join the blueprint)
     from .auth import SESSION_HOURS, CookieSessions
     from .views import bp, csrf
 
