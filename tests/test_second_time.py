@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from helpline import texter
-from helpline.staff import views
+from helpline.staff import signin, views
 
 from .conftest import TEXTER
 from .test_staff import Console, add_account
@@ -69,7 +69,8 @@ def test_activity_keeps_a_session_alive_and_idleness_ends_it(make_app):
 def clock(monkeypatch):
     """The staff console's clock, held by the test."""
     now = {"at": T0}
-    monkeypatch.setattr(views, "utcnow", lambda: now["at"])
+    for module in (views, signin):   # the pages, and signing in
+        monkeypatch.setattr(module, "utcnow", lambda: now["at"])
     return now
 
 
