@@ -136,3 +136,41 @@ def test_the_secret_also_checks_sha256_signatures_named_in_the_settings_header(m
                 settings).status_code == 403
     assert send(client, "/sms", "POST", data, by_secret.compute_signature(url, data),
                 settings).status_code == 403
+
+
+def test_a_url_signed_with_or_without_its_port_passes_as_twilios_library_lets_it(make_app):
+    """Twilio's back end signs some URLs with the port and some without; its library accepts
+    either, and so does this server, which signs the second form only when the first fails."""
+    signer = Twilio(None).validator
+    for base, other in (("https://helpline.example.org", "https://helpline.example.org:443"),
+                        ("https://helpline.example.org:8443", "https://helpline.example.org")):
+        app = make_app(PUBLIC_BASE_URL=base + "/")
+        client = app.test_client()
+        for signed_url in (base + "/sms", other + "/sms"):
+            data = form()
+            assert send(client, "/sms", "POST", data, signer.compute_signature(signed_url, data)).status_code == 200
+        data = form()
+        assert send(client, "/sms", "POST", data, signer.compute_signature(
+            "https://elsewhere.example.org/sms", data)).status_code == 403
+
+
+def test_a_signature_the_server_cannot_check_is_refused_not_an_error(app):
+    client = app.test_client()
+    data = form()
+    signature = Twilio(client).validator.compute_signature("http://localhost/sms", data)
+    unknown = {"X-Twilio-Webhooks-Signature-Settings": "algorithm=HMAC_MD5"}
+    assert send(client, "/sms", "POST", data, signature, unknown).status_code == 403
+    assert send(client, "/sms", "POST", data, "sïgnature ☎").status_code == 403
+    bad_port = {"Host": "localhost:port"}
+    assert send(client, "/sms", "POST", data, signature, bad_port).status_code == 403
+
+
+def test_the_form_is_signed_once_when_the_url_matches_as_it_came(app, monkeypatch):
+    from twilio.request_validator import RequestValidator
+
+    computed = []
+    original = RequestValidator.compute_signature
+    monkeypatch.setattr(RequestValidator, "compute_signature",
+                        lambda self, *args: computed.append(args[0]) or original(self, *args))
+    assert Twilio(app.test_client()).sms("hi").status_code == 200
+    assert computed[-1:] == ["http://localhost/sms"] and len(computed) == 2   # the test's own, then the server's
