@@ -2,8 +2,9 @@
 ``python -m bench.seed DATABASE_URL SESSIONS HASH_KEY ENCRYPTION_KEY`` (bench/run.py runs it in the app's
 tree, so the app's own models and migrations are used).
 
-Three sessions in four are texters (a conversation keyed by the number's keyed hash, a contact
-row and a receipt), one in four a call (keyed by CallSid); all idle for up to 30 days.
+Three sessions in four are texters (a contact row keyed by the number's keyed hash, holding
+their place in the menu, and a receipt), one in four a call (a conversation keyed by CallSid);
+all idle for up to 30 days.
 Rows go straight in with SQLAlchemy, 5,000 at a time; no webhook is involved.
 
 The roster gets 10 representatives, off duty, each with two weekly shifts on days that are
@@ -32,7 +33,7 @@ REPRESENTATIVES = 10
 
 
 def rows(sessions: int, hash_key: str, now, start: int, stop: int):
-    """The contacts, conversations and receipts of sessions ``start`` to ``stop``."""
+    """The contacts, call conversations and receipts of sessions ``start`` to ``stop``."""
     rnd = random.Random(start)
     contacts, conversations, receipts = [], [], []
     numbers = phone_numbers(sessions, prefix="+1303")
@@ -49,9 +50,7 @@ def rows(sessions: int, hash_key: str, now, start: int, stop: int):
                                       updated_at=at))
             continue
         contacts.append(dict(number_hash=number_hash, lang=lang, opted_out=i % 97 == 0,
-                             updated_at=at, window_count=0, limit_noticed=False))
-        conversations.append(dict(channel="sms", key=number_hash, caller_hash=None, state=state,
-                                  created_at=at - timedelta(minutes=9), updated_at=at))
+                             updated_at=at, window_count=0, limit_noticed=False, state=state))
         receipts.append(dict(sid=f"SM{i:032x}", at=at))
     return contacts, conversations, receipts
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from .store import Callback, Chat, Contact, Conversation, Receipt, Voicemail
@@ -33,6 +33,9 @@ def purge(db: Session, older_than: timedelta, now: datetime) -> tuple[dict[str, 
     cutoff = now - older_than
     recordings = list(db.execute(select(Voicemail.recording_sid).where(
         Voicemail.created_at < cutoff, Voicemail.recording_sid.is_not(None))).scalars())
+    # A texter's place in the menu is on their contact row, which an opt-out keeps.
+    texters = update(Contact).where(Contact.updated_at < cutoff, Contact.state.is_not(None)).values(state=None)
+    forgotten = db.execute(texters).rowcount
     statements = {
         "conversations": delete(Conversation).where(Conversation.updated_at < cutoff),
         "contacts": delete(Contact).where(Contact.updated_at < cutoff, Contact.opted_out.is_(False)),
@@ -41,4 +44,6 @@ def purge(db: Session, older_than: timedelta, now: datetime) -> tuple[dict[str, 
         "callbacks": delete(Callback).where(Callback.created_at < cutoff),
         "receipts": delete(Receipt).where(Receipt.at < cutoff),
     }
-    return {name: db.execute(statement).rowcount for name, statement in statements.items()}, recordings
+    counts = {name: db.execute(statement).rowcount for name, statement in statements.items()}
+    counts["conversations"] += forgotten
+    return counts, recordings

@@ -42,8 +42,7 @@ def _turn(s: Scope, number: str, number_hash: str, body: str, sender: Sender) ->
     services, db, now = s.services, s.db, s.now
     engine = services.engine
     contact = sender.contact or services.store.lock_contact(db, number_hash, now, new=True)
-    conv = sender.conversation or services.store.lock_conversation_row(db, SMS, number_hash, now, new=True)
-    state = services.store.live_state(conv, now, services.config["SESSION_IDLE_MINUTES"])
+    state = services.store.live_state(contact, now, services.config["SESSION_IDLE_MINUTES"])
     new = state is None
     state = dict(state or engine.new_state(contact.lang), opted_out=contact.opted_out)
     context = services.context(s.roster, now, number, SMS)
@@ -83,11 +82,9 @@ def _turn(s: Scope, number: str, number_hash: str, body: str, sender: Sender) ->
     # due before this turn, or a chat this turn made whose kept place in line is old enough
     chats.offer_to_everyone(s, turn.outbox, sender.offer_due or turn.action == "connect")
     turn.state["turns"] = state.get("turns", 0) + 1
-    conv.state, conv.updated_at = turn.state, now
+    contact.state, contact.updated_at = turn.state, now
     contact.lang, contact.opted_out = turn.state["lang"], turn.state["opted_out"]
-    contact.updated_at = now
     contact.save(db)
-    conv.save(db)
     return turn
 
 

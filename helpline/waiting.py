@@ -20,7 +20,7 @@ from sqlalchemy import select
 from . import chats
 from .engine import SMS
 from .reps import ACTIVE, WAITING, Roster
-from .store import Chat, Representative
+from .store import Chat, Contact, Representative
 from .textnorm import normalize
 from .webhook import Scope
 
@@ -138,10 +138,10 @@ def wants_callback(helpline, lang: str, body: str) -> bool:
 def _offer_callback(helpline, roster: Roster, chat: Chat, now: datetime) -> None:
     """After the wait, the texter's next text is read at the "nobody" menu, where CALLBACK
     (or 1) asks for a call back and MENU or 0 work as anywhere."""
-    conv = helpline.store.find_conversation(roster.db, SMS, chat.texter_hash)
-    if conv is not None and conv.state:
-        conv.state = dict(conv.state, node=CALLBACK_NODE, step=0, misses=0)
-        conv.updated_at = now
+    contact = roster.db.get(Contact, chat.texter_hash)
+    if contact is not None and contact.state:
+        contact.state = dict(contact.state, node=CALLBACK_NODE, step=0, misses=0)
+        contact.updated_at = now
 
 
 def _quiet(helpline, roster: Roster, chat: Chat, now: datetime, outbox) -> datetime | None:

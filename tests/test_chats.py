@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select, text
 
-from helpline.store import Chat, Conversation
+from helpline.store import Chat, Contact
 
 from .conftest import TEXTER, Twilio
 from .test_reps import REP_A, REP_B, code_from, reply_of, sent_to, sms
@@ -202,9 +202,7 @@ def test_menu_after_the_few_minutes_goes_to_the_back_of_the_line(app, twilio):
     ask(twilio, OTHER)
     sms(twilio, "menu")
     with app.extensions["helpline"].store.transaction() as db:
-        conv = db.execute(select(Conversation).where(Conversation.channel == "sms",
-                                                     Conversation.state.is_not(None))).scalars()
-        for row in conv:
+        for row in db.execute(select(Contact).where(Contact.state.is_not(None))).scalars():
             if (row.state or {}).get("place"):
                 past = (datetime.utcnow() - timedelta(minutes=1)).isoformat()
                 row.state = dict(row.state, place=dict(row.state["place"], until=past))

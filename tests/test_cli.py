@@ -110,6 +110,7 @@ def test_purge_deletes_past_retention_and_keeps_opt_outs(standin, make_app):
         assert count(Conversation) == 0 and count(Callback) == 0 and count(Chat) == 0
         assert db.execute(select(Voicemail.call_sid)).scalars().all() == ["CAnew"]
         assert db.execute(select(Contact.opted_out)).scalars().all() == [True]
+        assert db.execute(select(Contact.state)).scalars().all() == [None]   # the opt-out, without its place
         assert count(Receipt) == 0
         assert db.execute(select(func.count()).select_from(Event)
                           .where(Event.at == old)).scalar_one() == 1  # statistics outlive purge

@@ -13,7 +13,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, func, select, text, update
 
 from helpline import create_app, texter
-from helpline.store import Base, Contact, Conversation, Event, Voicemail, utcnow
+from helpline.store import Base, Contact, Event, Voicemail, utcnow
 
 from .conftest import CALLER, PG_URL, TEXTER, Twilio, postgres_available, settings, twiml
 from .pgproxy import PgProxy
@@ -48,8 +48,8 @@ def test_simultaneous_messages_from_one_number_lose_no_update(make_app):
         t.join()
     assert errors == []
     with helpline.store.transaction() as db:
-        conv = db.execute(select(Conversation)).scalar_one()
-        assert conv.state["turns"] == 1 + 8 * 3
+        contact = db.execute(select(Contact)).scalar_one()
+        assert contact.state["turns"] == 1 + 8 * 3
         assert db.execute(select(func.count()).select_from(Contact)).scalar_one() == 1
 
 
@@ -61,7 +61,7 @@ def test_a_message_twilio_delivers_twice_acts_once(app, twilio):
     assert "Outpatient" in first
     assert body_of(again) == ""
     with app.extensions["helpline"].store.transaction() as db:
-        assert db.execute(select(Conversation.state)).scalar_one()["turns"] == 2
+        assert db.execute(select(Contact.state)).scalar_one()["turns"] == 2
         assert db.execute(select(func.count()).select_from(Event)
                           .where(Event.name == "choice:treatment")).scalar_one() == 1
 

@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, func, select
 
 from helpline import caller, create_app, texter, twiml, voice
 from helpline.security import hash_number
-from helpline.store import Contact, Conversation
+from helpline.store import Contact
 
 from .conftest import settings
 
@@ -186,7 +186,7 @@ def test_goes_through_the_webhooks_person_modules_and_renderer(app, monkeypatch)
 def test_a_throwaway_database_unless_one_is_given(app, tmp_path):
     simulate(app, "sms", "--from", "+15555550177", script="hi\nESPAÑOL\n")
     with app.extensions["helpline"].store.transaction() as db:
-        assert db.execute(select(func.count()).select_from(Conversation)).scalar_one() == 0
+        assert db.execute(select(func.count()).select_from(Contact)).scalar_one() == 0
     database = f"sqlite:///{tmp_path}/kept.sqlite3"
     simulate(app, "sms", "--from", "+15555550177", "--database", database, script="ESPAÑOL\n")
     engine = create_engine(database)

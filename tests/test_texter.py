@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select, text, update
 
 from helpline.segments import sms_segments
-from helpline.store import Contact, Conversation, utcnow
+from helpline.store import Contact, utcnow
 
 from .conftest import TEXTER, Twilio, twiml
 
@@ -120,7 +120,7 @@ def test_safety_facts_naloxone_988_and_samhsa(twilio):
 def _age_conversation(app, minutes):
     store = app.extensions["helpline"].store
     with store.transaction() as db:
-        db.execute(update(Conversation).values(
+        db.execute(update(Contact).values(
             updated_at=utcnow().replace(microsecond=0) - __import__("datetime").timedelta(minutes=minutes)))
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from helpline import texter
 from helpline.config import ROOT
 from helpline.segments import sms_segments
-from helpline.store import Contact, Conversation, Event, utcnow
+from helpline.store import Contact, Event, utcnow
 from helpline.treatment_search import CachedPlaces
 
 from .conftest import CALLER, TEXTER, Twilio, twiml
@@ -214,14 +214,14 @@ def test_the_zip_code_is_cached_by_zip_code_never_with_a_number(app, twilio):
     with helpline.store.transaction() as db:
         (row,) = db.execute(select(CachedPlaces)).scalars()
         assert (row.zip, row.filter, row.miles) == ("10001", "methadone", 25)
-        state = db.execute(select(Conversation.state)).scalar_one()
+        state = db.execute(select(Contact.state)).scalar_one()
         assert "10001" not in json.dumps(state)
         names = set(db.execute(select(Event.name)).scalars())
     assert {"search_state:NY", "search_filter:methadone"} <= names
     assert not any("10001" in n for n in names)
     twilio.text("menu")
     with helpline.store.transaction() as db:
-        assert "search" not in db.execute(select(Conversation.state)).scalar_one()
+        assert "search" not in db.execute(select(Contact.state)).scalar_one()
 
 
 # -- when the locator cannot answer ----------------------------------------------------------------
@@ -288,13 +288,13 @@ def test_with_the_queue_store_down_a_failed_search_gets_the_national_helpline_at
 
 def test_no_database_lock_is_held_while_the_locator_is_asked(app, twilio, locator):
     """The locator is asked after the turn's transaction: while it answers, the texter's
-    own conversation row (on SQLite, the one write lock) can be taken at once."""
+    own contact row (on SQLite, the one write lock) can be taken at once."""
     store, free = helpline_of(app).store, []
 
     def take_the_lock():
         try:
             with store.transaction() as db:
-                db.execute(select(Conversation).with_for_update(nowait=True)).all()
+                db.execute(select(Contact).with_for_update(nowait=True)).all()
             free.append(True)
         except SQLAlchemyError:
             free.append(False)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from helpline.store import Callback, Chat, Checkin, Conversation, Representative, utcnow
+from helpline.store import Callback, Chat, Checkin, Contact, Conversation, Representative, utcnow
 
 from .conftest import TEXTER, Twilio, twiml
 
@@ -415,6 +415,7 @@ def test_purge_runs_once_a_day_at_the_quiet_hour(app, twilio):
     assert chat_of(app) is None
     with helpline.store.transaction() as db:
         assert db.execute(select(Conversation)).scalars().all() == []
+        assert db.execute(select(Contact.state)).scalars().all() == [None]   # STOP keeps the contact
 
 
 def test_the_staff_now_page_shows_the_workers_heartbeat(app):

@@ -1,10 +1,11 @@
-"""The look-ups every webhook makes: its conversation and contact rows, locked, and its receipt.
+"""The look-ups every webhook makes: a texter's contact row or a call's conversation row,
+locked, and its receipt.
 
 Each works inside the caller's transaction (``db``) and is offered as a method of
 :class:`helpline.store.Store` too. A row that exists (every message but the first) takes one
-statement, not two; a text's sender, its two rows and whether a chat is due to be offered to
-everyone take one together (:func:`sender`). The hot path's rows are Core rows
-(:mod:`helpline.store.rows`).
+statement, not two; a text's sender, their contact row (which holds their place in the menu)
+and whether a chat is due to be offered to everyone take one together (:func:`sender`). The
+hot path's rows are Core rows (:mod:`helpline.store.rows`).
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import Table, and_, bindparam, exists, literal, select
+from sqlalchemy import Table, bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from .models import Chat, Contact, Conversation, Receipt, Representative
@@ -34,13 +35,9 @@ _REP_ID = select(_REPS.c.id).where(_REPS.c.number_hash == bindparam("number_hash
 _OFFER_DUE = exists().where(_CHATS.c.status == "waiting", _CHATS.c.offered_to_all.is_(False),
                             _CHATS.c.created_at <= bindparam("since"))
 _SENDER = select(_REP_ID.label("rep_id"), _OFFER_DUE.label("offer_due"))
-# The same, with the texter's contact and conversation rows, both locked: one statement for
-# every text but a texter's first.
-_CONVERSATION_COLUMNS = ("id", "state", "updated_at")
-_TEXTER = (select(_CONTACTS, *(_CONVERSATIONS.c[name].label(f"conv_{name}") for name in _CONVERSATION_COLUMNS),
-                  _REP_ID.label("rep_id"), _OFFER_DUE.label("offer_due"))
-           .join_from(_CONTACTS, _CONVERSATIONS, and_(_CONVERSATIONS.c.channel == literal("sms"),
-                                                      _CONVERSATIONS.c.key == _CONTACTS.c.number_hash))
+# The same, with the texter's contact row, locked: one statement for every text but a
+# texter's first.
+_TEXTER = (select(_CONTACTS, _REP_ID.label("rep_id"), _OFFER_DUE.label("offer_due"))
            .where(_CONTACTS.c.number_hash == bindparam("number_hash"))
            .with_for_update())
 
@@ -48,13 +45,12 @@ _TEXTER = (select(_CONTACTS, *(_CONVERSATIONS.c[name].label(f"conv_{name}") for 
 @dataclass
 class Sender:
     """Who texted: a representative's id, or None; whether a waiting chat is due to be
-    offered to everyone; and a texter's contact and SMS conversation rows (Core, locked),
-    or None when either is still to be made."""
+    offered to everyone; and a texter's contact row (Core, locked), or None when it is
+    still to be made."""
 
     rep_id: int | None
     offer_due: bool
     contact: Row | None = None
-    conversation: Row | None = None
 
 
 def sender(db: Session, number_hash: str, since: datetime) -> Sender:
@@ -65,8 +61,7 @@ def sender(db: Session, number_hash: str, since: datetime) -> Sender:
         rep_id, offer_due = db.execute(_SENDER, params).one()
         return Sender(rep_id, bool(offer_due))
     contact = Row(_CONTACTS, {column.name: row[column.name] for column in _CONTACTS.c})
-    conversation = Row(_CONVERSATIONS, {name: row[f"conv_{name}"] for name in _CONVERSATION_COLUMNS})
-    return Sender(row["rep_id"], bool(row["offer_due"]), contact, conversation)
+    return Sender(row["rep_id"], bool(row["offer_due"]), contact)
 
 
 def insert_for(db: Session):
@@ -101,7 +96,8 @@ def find_conversation(db: Session, channel: str, key: str) -> Conversation | Non
 def lock_contact(db: Session, number_hash: str, now: datetime, new: bool = False) -> Row:
     """The contact row (Core), created if new, locked until the transaction ends."""
     return _lock(db, _CONTACTS, _LOCK_CONTACT, {"number_hash": number_hash}, new,
-                 dict(opted_out=False, updated_at=now, window_count=0, limit_noticed=False, chat_open=False))
+                 dict(opted_out=False, updated_at=now, window_count=0, limit_noticed=False, chat_open=False,
+                      state=None))
 
 
 def lock_conversation_row(db: Session, channel: str, key: str, now: datetime, new: bool = False) -> Row:
@@ -129,8 +125,9 @@ def first_receipt(db: Session, sid: str, now: datetime) -> bool:
     return db.execute(insert, {"sid": sid[:64], "at": now}).first() is not None
 
 
-def live_state(conv: Conversation | Row, now: datetime, idle_minutes: int) -> dict | None:
-    """The saved state, or None when the conversation has been idle too long."""
-    if conv.state is None or now - conv.updated_at > timedelta(minutes=idle_minutes):
+def live_state(row: Contact | Conversation | Row, now: datetime, idle_minutes: int) -> dict | None:
+    """The saved state (of a texter's contact or a call's conversation), or None when the
+    conversation has been idle too long."""
+    if row.state is None or now - row.updated_at > timedelta(minutes=idle_minutes):
         return None
-    return conv.state
+    return row.state

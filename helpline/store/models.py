@@ -23,8 +23,9 @@ class Base(DeclarativeBase):
 
 
 class Contact(Base):
-    """What outlives a conversation: opt-out and language, per hashed number; the rate
-    limit's window; whether a chat may be open."""
+    """A texter, per hashed number: opt-out and language (which outlive a conversation), the
+    rate limit's window, whether a chat may be open, and their place in the menu, so that a
+    text reads and writes this one row."""
 
     __tablename__ = "contacts"
     number_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -38,10 +39,13 @@ class Contact(Base):
     # Set when the texter asked for a person: a chat may be open (waiting or active), so
     # their texts look for it; cleared by the first text that finds none.
     chat_open: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    # The flow engine's state of their conversation by text: live until SESSION_IDLE_MINUTES
+    # past updated_at, forgotten by the purge (NULL when there is none).
+    state: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
 
 
 class Conversation(Base):
-    """One texter's or one call's place in the flow. SMS: key = number hash; voice: CallSid."""
+    """One call's place in the flow (key: the CallSid); a texter's is on their contact row."""
 
     __tablename__ = "conversations"
     __table_args__ = (UniqueConstraint("channel", "key"),)
