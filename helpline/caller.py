@@ -41,7 +41,7 @@ def _turn(services, call_sid: str, caller: str, inp: Input, at_step: int | None,
             rep = s.roster.find(caller) if inp.kind == "start" else None
             if rep is not None:
                 return rep_calls.call_in(s, rep, verstat)
-            conv = services.store.lock_conversation_row(s.db, VOICE, call_sid, s.now,
+            conv = services.store.lock_conversation_row(s.core, VOICE, call_sid, s.now,
                                                         new=inp.kind == "start" and at_step is None)
             state = conv.state
             if at_step is not None and state is not None and at_step != state.get("turns", 0):
@@ -49,7 +49,7 @@ def _turn(services, call_sid: str, caller: str, inp: Input, at_step: int | None,
             elif what is not None:
                 inp = _resumed(s, conv, call_sid, caller, what)
                 if isinstance(inp, r.Gone):
-                    conv.save(s.db)
+                    conv.save(s.core)
                     return inp
             if caller and not conv.caller_hash:
                 conv.caller_hash = services.hash(caller)
@@ -70,7 +70,7 @@ def _turn(services, call_sid: str, caller: str, inp: Input, at_step: int | None,
             s.record(VOICE, turn.events)
             turn.state["turns"] = (state or {}).get("turns", 0) + 1
             conv.state, conv.updated_at = turn.state, s.now
-            conv.save(s.db)
+            conv.save(s.core)
         return _reply(turn, ring, call_sid)   # after the commit: a search may have added places
     except Unavailable:
         if inp.kind == "speech" and engine.is_crisis(inp.value):

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from .hours import Hours, Window, parse_time
 from .roster_input import RosterError, check_number, parse_shift
-from .store import Chat, Conversation, Representative, Shift
+from .store import Chat, Conversation, Representative, Shift, core
 
 PASSCODE = re.compile(r"[0-9]{6,8}")
 CODE_LETTERS = "ACDEFHJKMNPRTUVWXY"
@@ -125,7 +125,7 @@ class Roster:
             return None
         number_hash = self.hash(number)
         if self._reps is None:
-            rep_id = self.db.execute(_REP_BY_HASH, {"number_hash": number_hash}).scalar()
+            rep_id = core(self.db).execute(_REP_BY_HASH, {"number_hash": number_hash}).scalar()
             return None if rep_id is None else self.db.get(Representative, rep_id)
         return next((rep for rep in self._reps if rep.number_hash == number_hash), None)
 
@@ -179,7 +179,7 @@ class Roster:
     def anyone_on_duty(self, now: datetime) -> bool:
         """Whether :meth:`on_duty` has anyone, for a menu that offers a person: the duty
         columns alone, unless the roster is read already."""
-        reps = self._reps if self._reps is not None else self.db.execute(_DUTY).all()
+        reps = self._reps if self._reps is not None else core(self.db).execute(_DUTY).all()
         return any(self.is_on_duty(rep, now) for rep in reps)
 
     def free_for_call(self, now: datetime) -> list[tuple[Representative, str]]:

@@ -23,11 +23,11 @@ def receive(services, number: str, body: str, message_sid: str = "",
     """A text from anyone. Answers even with the database gone (see :func:`offline`)."""
     try:
         with scope(services, now) as s:
-            if message_sid and not services.store.first_receipt(s.db, message_sid, s.now):
+            if message_sid and not services.store.first_receipt(s.core, message_sid, s.now):
                 return SmsReply()   # Twilio's retry: answered already
             number_hash = services.hash(number)
             since = s.now - timedelta(seconds=services.config["LANGUAGE_FIRST_SECONDS"])
-            sender = services.store.sender(s.db, number_hash, since)
+            sender = services.store.sender(s.core, number_hash, since)
             if number and sender.rep_id is not None:
                 turn = rep_texts.receive(s, s.db.get(Representative, sender.rep_id), body)
                 chats.offer_to_everyone(s, turn.outbox, sender.offer_due)
@@ -41,14 +41,14 @@ def receive(services, number: str, body: str, message_sid: str = "",
 def _turn(s: Scope, number: str, number_hash: str, body: str, sender: Sender) -> Turn:
     services, db, now = s.services, s.db, s.now
     engine = services.engine
-    contact = sender.contact or services.store.lock_contact(db, number_hash, now, new=True)
+    contact = sender.contact or services.store.lock_contact(s.core, number_hash, now, new=True)
     state = services.store.live_state(contact, now, services.config["SESSION_IDLE_MINUTES"])
     new = state is None
     state = dict(state or engine.new_state(contact.lang), opted_out=contact.opted_out)
     context = services.context(s.roster, now, number, SMS)
     if _over_limit(services, contact, now) and not (engine.carrier_keyword(body) or engine.is_crisis(body)):
         turn = _limited(services, contact, state)
-        contact.save(db)
+        contact.save(s.core)
         return turn
     if new:
         s.record(SMS, ["contact"])
@@ -84,7 +84,7 @@ def _turn(s: Scope, number: str, number_hash: str, body: str, sender: Sender) ->
     turn.state["turns"] = state.get("turns", 0) + 1
     contact.state, contact.updated_at = turn.state, now
     contact.lang, contact.opted_out = turn.state["lang"], turn.state["opted_out"]
-    contact.save(db)
+    contact.save(s.core)
     return turn
 
 

@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session
 
 from .queue import Later
 from .reps import Roster
+from .store import core
+from .store.database import CoreStatements
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +79,13 @@ class Scope:
     def roster(self) -> Roster:
         return self.services.roster(self.db)
 
+    @cached_property
+    def core(self) -> CoreStatements | Session:
+        """The hot path's Core statements, on the transaction's connection."""
+        return core(self.db)
+
     def record(self, channel: str, names, value: int | None = None) -> None:
-        self.services.record(self.db, channel, names, self.now, value)
+        self.services.record(self.core, channel, names, self.now, value)
 
 
 @contextmanager

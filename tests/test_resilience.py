@@ -13,7 +13,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, func, select, text, update
 
 from helpline import create_app, texter
-from helpline.store import Base, Contact, Event, Voicemail, utcnow
+from helpline.store import Base, Contact, Event, Voicemail, core, utcnow
 
 from .conftest import CALLER, PG_URL, TEXTER, Twilio, postgres_available, settings, twiml
 from .pgproxy import PgProxy
@@ -76,6 +76,48 @@ def test_a_call_step_twilio_delivers_twice_acts_once(twilio):
     retry = twiml(twilio.post("/voice/step?s=2", {"CallSid": sid, "Digits": "3"}))
     spoken = " ".join(s.text for s in retry.iter("Say"))
     assert "Treatment works" in spoken and "Sorry" not in spoken  # repeated, not chosen again
+
+
+def test_core_statements_come_after_what_the_orm_session_has_pending(app):
+    """The hot path's Core statements run on the transaction's connection, not through the
+    session: whatever the session holds is written first, as its own execute would do."""
+    store = app.extensions["helpline"].store
+    with store.transaction() as db:
+        db.add(Contact(number_hash="h1", lang="es", updated_at=utcnow()))
+        count = select(func.count()).select_from(Contact)
+        assert core(db).execute(count).scalar_one() == 1
+        db.get(Contact, "h1").lang = "fr"
+        core(db).execute(update(Contact).values(lang="en"))
+    with store.transaction() as db:
+        assert db.get(Contact, "h1").lang == "en"
+    with pytest.raises(RuntimeError), store.transaction() as db:
+        db.add(Contact(number_hash="h2", updated_at=utcnow()))
+        core(db).execute(update(Contact).values(lang="de"))
+        raise RuntimeError("the turn failed")
+    with store.transaction() as db:
+        assert [(c.number_hash, c.lang) for c in db.execute(select(Contact)).scalars()] == [("h1", "en")]
+
+
+def test_a_menu_turn_and_a_call_step_never_begin_an_orm_transaction(app, twilio):
+    """A texter at the menu and a caller at a step are served with Core statements alone:
+    the ORM session's transaction costs more than the statements (bench/README.md)."""
+    from sqlalchemy import event
+
+    sessions, begun = app.extensions["helpline"].store.sessions, []
+
+    def began(session, transaction, connection):
+        begun.append(session)
+
+    twilio.text("hi")
+    twilio.call("/voice", "CA" + "4" * 32)
+    event.listen(sessions, "after_begin", began)
+    try:
+        for body in ("1", "more", "menu", "3"):
+            twilio.text(body)
+        assert twilio.call("/voice/step?s=1", "CA" + "4" * 32, Digits="1").status_code == 200
+    finally:
+        event.remove(sessions, "after_begin", began)
+    assert begun == []
 
 
 # -- rate limit ---------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ The tables are in :mod:`~helpline.store.models`, the engine, sessions and transa
 :mod:`~helpline.store.database`, the look-ups every webhook makes in :mod:`~helpline.store.lookups`
 and SQLite's queued writers in :mod:`~helpline.store.sqlite_writers`.
 """
-from .database import Store
+from .database import Store, core
 from .lookups import insert_for
 from .models import (
     AuthFailure,
@@ -25,4 +25,5 @@ from .models import (
 from .sqlite_writers import WriterQueue
 
 __all__ = ["AuthFailure", "Base", "Beat", "Callback", "Chat", "Checkin", "Contact", "Conversation", "Event",
-           "Receipt", "Representative", "Shift", "Store", "Voicemail", "WriterQueue", "insert_for", "utcnow"]
+           "Receipt", "Representative", "Shift", "Store", "Voicemail", "WriterQueue", "core", "insert_for",
+           "utcnow"]

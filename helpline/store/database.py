@@ -13,7 +13,7 @@ from contextlib import contextmanager, nullcontext
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from . import lookups
 from .sqlite_writers import WriterQueue
@@ -65,9 +65,13 @@ class Store:
 
     @contextmanager
     def transaction(self):
-        with self.writers.turn() if self.writers else nullcontext():
-            with self.sessions() as db, db.begin():
+        """One transaction on one connection: an ORM session joined to it, flushed at the
+        end, and (``core(db)``) the same connection for the hot path's Core statements."""
+        with self.writers.turn() if self.writers else nullcontext(), self.engine.begin() as connection:
+            with self.sessions(bind=connection, join_transaction_mode="rollback_only") as db:
+                db.info["core"] = CoreStatements(connection, db)
                 yield db
+                db.flush()
 
     # The look-ups of helpline.store.lookups, for those holding the store.
     find_conversation = staticmethod(lookups.find_conversation)
@@ -76,6 +80,31 @@ class Store:
     sender = staticmethod(lookups.sender)
     first_receipt = staticmethod(lookups.first_receipt)
     live_state = staticmethod(lookups.live_state)
+
+
+class CoreStatements:
+    """A transaction's Core statements, run on its connection: SQLAlchemy's ORM session costs
+    a webhook more per statement, and more again for a transaction it takes part in, than the
+    statements themselves (bench/README.md). Its pending changes are flushed first, as its
+    own ``execute`` would, so writes keep their order."""
+
+    __slots__ = ("connection", "session")
+
+    def __init__(self, connection, session: Session):
+        self.connection, self.session = connection, session
+
+    def execute(self, statement, params=None):
+        self.session.flush()
+        return self.connection.execute(statement, params)
+
+    def get_bind(self):
+        return self.connection
+
+
+def core(db: Session) -> CoreStatements | Session:
+    """The Core statements of the transaction ``db`` belongs to (the session itself outside
+    :meth:`Store.transaction`)."""
+    return db.info.get("core", db)
 
 
 def _private_database(path: str) -> None:
@@ -98,4 +127,5 @@ def _sqlite_connect(dbapi_connection, _record):
 
 
 def _sqlite_begin(conn):
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # Straight to the driver: nothing of SQLAlchemy's statement machinery is needed for it.
+    conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE")
