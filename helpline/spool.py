@@ -59,7 +59,9 @@ def _apply(db: Session, record: dict) -> None:
             contact = Contact(number_hash=record["hash"], window_count=0, limit_noticed=False)
             db.add(contact)
         contact.opted_out = kind == "opt_out"
-        contact.updated_at = utcnow()
+        # a place in the menu is not brought back to life by this later write: the texter
+        # starts afresh, as after any time away
+        contact.updated_at, contact.state = utcnow(), None
     elif kind == "voicemail":
         if db.query(Voicemail).filter_by(call_sid=record["call_sid"]).first() is None:
             db.add(Voicemail(call_sid=record["call_sid"], caller_hash=record.get("caller_hash"),

@@ -180,6 +180,20 @@ def test_stop_at_the_fallback_is_spooled_and_saved_later(app):
         assert db.execute(select(Contact.opted_out)).scalar_one() is True
 
 
+def test_an_opt_out_saved_later_does_not_bring_back_an_old_place_in_the_menu(app):
+    """The contact row holds the texter's place; the spooled STOP that refreshes the row's
+    time must not make an idle place live again."""
+    twilio = Twilio(app.test_client())
+    twilio.text("hi")
+    twilio.text("3")
+    with app.extensions["helpline"].store.transaction() as db:
+        db.execute(update(Contact).values(updated_at=utcnow() - timedelta(hours=2)))
+    body_of(twilio.post("/sms/fallback", {"From": TEXTER, "Body": "STOP"}))
+    assert twilio.text("hi") == ""   # the STOP is saved first, and holds
+    with app.extensions["helpline"].store.transaction() as db:
+        assert db.execute(select(Contact.state)).scalar_one()["turns"] == 1   # afresh, not the 3rd turn
+
+
 # -- the database goes away ---------------------------------------------------------------------
 
 def test_app_starts_and_answers_with_no_database(tmp_path):

@@ -1,7 +1,8 @@
 """The look-ups every webhook makes: a texter's contact row or a call's conversation row,
 locked, and its receipt.
 
-Each works inside the caller's transaction (``db``) and is offered as a method of
+Each works inside the caller's transaction (``db``: its session, or on the hot path
+``store.core(db)``, its Core statements) and is offered as a method of
 :class:`helpline.store.Store` too. A row that exists (every message but the first) takes one
 statement, not two; a text's sender, their contact row (which holds their place in the menu)
 and whether a chat is due to be offered to everyone take one together (:func:`sender`). The
