@@ -28,7 +28,7 @@ from urllib.parse import urlencode
 from twilio.request_validator import RequestValidator
 
 from . import load
-from .servers import ENCRYPTION_KEY, HASH_KEY, TOKEN, Database
+from .servers import ENCRYPTION_KEY, HASH_KEY, TOKEN, Database, app_config
 
 DEFAULT_PG = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -136,12 +136,8 @@ def make_app(workdir: Path, sessions: int, rate_limit: int, url: str = ""):
 
     url = url or f"sqlite:///{workdir}/hotpath.sqlite3"
     seed(url, sessions, HASH_KEY, ENCRYPTION_KEY)
-    return create_app({
-        "TWILIO_AUTH_TOKEN": TOKEN, "HELPLINE_HASH_KEY": HASH_KEY, "HELPLINE_ENCRYPTION_KEY": ENCRYPTION_KEY,
-        "SECRET_KEY": "bench", "DATABASE_URL": url, "SPOOL_PATH": str(workdir / "spool.jsonl"),
-        "QUEUE_PATH": str(workdir / "queue.sqlite3"), "HELPLINE_DEV_MODE": False,
-        "HELPLINE_NUMBER": load.HELPLINE, "HELPLINE_TIMEZONE": "America/New_York",
-        "RATE_LIMIT_PER_MINUTE": rate_limit}, instance_path=str(workdir / "instance"))
+    return create_app(app_config(workdir, url, RATE_LIMIT_PER_MINUTE=rate_limit),
+                      instance_path=str(workdir / "instance"))
 
 
 # -- the report ---------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import load
 from .hotpath import call, environs, make_app
-from .servers import ENCRYPTION_KEY, HASH_KEY, TOKEN
+from .servers import ENCRYPTION_KEY, HASH_KEY, TOKEN, app_config
 
 FLOOR = "import gunicorn.app.wsgiapp, gunicorn.workers.gthread, flask"
 PACKAGES = [
@@ -114,12 +114,8 @@ def serving_app(workdir: str, locator: str):
     url = f"sqlite:///{work}/memory.sqlite3"
     subprocess.run([sys.executable, "-m", "bench.seed", url, "1000", HASH_KEY, ENCRYPTION_KEY], check=True,
                    capture_output=True, cwd=Path(__file__).resolve().parent.parent, timeout=300)
-    return create_app({
-        "TWILIO_AUTH_TOKEN": TOKEN, "HELPLINE_HASH_KEY": HASH_KEY, "HELPLINE_ENCRYPTION_KEY": ENCRYPTION_KEY,
-        "SECRET_KEY": "bench", "DATABASE_URL": url, "SPOOL_PATH": str(work / "spool.jsonl"),
-        "QUEUE_PATH": str(work / "queue.sqlite3"), "HELPLINE_DEV_MODE": False, "HELPLINE_NUMBER": load.HELPLINE,
-        "HELPLINE_TIMEZONE": "America/New_York", "HELPLINE_REPRESENTATIVES": REP, "RATE_LIMIT_PER_MINUTE": 0,
-        "FINDTREATMENT_API_BASE": locator}, instance_path=str(work / "instance"))
+    return create_app(app_config(work, url, HELPLINE_REPRESENTATIVES=REP, RATE_LIMIT_PER_MINUTE=0,
+                                 FINDTREATMENT_API_BASE=locator), instance_path=str(work / "instance"))
 
 
 def mixed_traffic(app) -> None:

@@ -142,6 +142,16 @@ def app_env(port: int, database_url: str, workdir: Path, rate_limit: int = 0) ->
         RATE_LIMIT_PER_MINUTE=str(rate_limit), HELPLINE_DEV_MODE="0")
 
 
+def app_config(workdir: Path, database_url: str, **settings) -> dict:
+    """The app's settings for one built in this process (``bench.hotpath``, ``bench.memory``),
+    as :func:`app_env` gives them to the served one."""
+    return {
+        "TWILIO_AUTH_TOKEN": TOKEN, "HELPLINE_HASH_KEY": HASH_KEY, "HELPLINE_ENCRYPTION_KEY": ENCRYPTION_KEY,
+        "SECRET_KEY": "bench", "DATABASE_URL": database_url, "SPOOL_PATH": str(workdir / "spool.jsonl"),
+        "QUEUE_PATH": str(workdir / "queue.sqlite3"), "HELPLINE_DEV_MODE": False,
+        "HELPLINE_NUMBER": load.HELPLINE, "HELPLINE_TIMEZONE": "America/New_York", **settings}
+
+
 def baseline_env(port: int, database_url: str = "") -> dict:
     """The static baseline needs the token; the stateful one the database and the hash key."""
     env = dict(os.environ, PORT=str(port), TWILIO_AUTH_TOKEN=TOKEN, HELPLINE_HASH_KEY=HASH_KEY)
