@@ -11,8 +11,10 @@ Huey run what this module wrote, so a Huey that changes them fails there first.
 """
 from __future__ import annotations
 
+import os
 import pickle
 import sqlite3
+import threading
 import uuid
 from contextlib import closing
 from datetime import datetime
@@ -46,6 +48,7 @@ def fields_of(data) -> dict | None:
 class QueueFile:
     def __init__(self, path: str, name: str, timeout: float = 2):
         self.path, self.name, self.timeout = path, name, timeout
+        self.local = threading.local()   # a connection per thread, opened at its first task
         with closing(self._connect()) as conn:
             conn.execute('pragma journal_mode="wal"')
             for ddl in TABLES:
@@ -54,14 +57,22 @@ class QueueFile:
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
 
+    def _connection(self) -> sqlite3.Connection:
+        """This thread's connection, kept (a webhook that queues work does not open the file
+        again), and never one a forked process inherited."""
+        pid, conn = getattr(self.local, "opened", (0, None))
+        if pid != os.getpid():
+            conn = self._connect()
+            self.local.opened = (os.getpid(), conn)
+        return conn
+
     def put(self, name: str, args: tuple, at: datetime | None = None) -> None:
         """Queue the task ``name`` with ``args``: now, or at ``at`` (naive UTC)."""
         fields = {"id": str(uuid.uuid4()), "name": f"{TASK_MODULE}.{name}", "args": tuple(args), "kwargs": {}}
-        with closing(self._connect()) as conn:
-            if at is None:
-                conn.execute("insert into task (queue, data, priority) values (?, ?, ?)",
-                             (self.name, dumps(fields), 0))
-            else:
-                # Huey keeps a time as naive UTC and stores its .timestamp(), as here.
-                conn.execute("insert into schedule (queue, data, timestamp) values (?, ?, ?)",
-                             (self.name, dumps({**fields, "eta": at}), at.timestamp()))
+        if at is None:
+            self._connection().execute("insert into task (queue, data, priority) values (?, ?, ?)",
+                                       (self.name, dumps(fields), 0))
+        else:
+            # Huey keeps a time as naive UTC and stores its .timestamp(), as here.
+            self._connection().execute("insert into schedule (queue, data, timestamp) values (?, ?, ?)",
+                                       (self.name, dumps({**fields, "eta": at}), at.timestamp()))

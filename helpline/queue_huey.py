@@ -52,5 +52,3 @@ def make_huey(config: dict, clock) -> Huey:
         return ClockedHuey(clock, name, storage_class=RedisStorage, connection_pool=pool, **common)
     return ClockedHuey(clock, name, storage_class=SqliteStorage, filename=config["QUEUE_PATH"],
                        timeout=2, **common)
-
-

@@ -67,3 +67,27 @@ def test_a_wrong_redis_url_still_stops_the_start_up(make_app):
     """Only the SQLite store is queued to without Huey; with Redis, Huey is built at once."""
     with pytest.raises(ValueError, match="scheme"):
         make_app(QUEUE_IMMEDIATE=False, REDIS_URL="reddis://127.0.0.1:6379/0")
+
+
+def test_each_thread_keeps_its_connection_and_a_forked_process_opens_its_own(tmp_path, monkeypatch):
+    import sqlite3
+    import threading
+
+    from helpline import queue_file
+
+    store = queue_file.QueueFile(str(tmp_path / "queue.sqlite3"), "helpline")
+    store.put("sms.send", ("a",))
+    first = store.local.opened[1]
+    store.put("sms.send", ("b",))
+    assert store.local.opened[1] is first
+    other = []
+    thread = threading.Thread(target=lambda: (store.put("sms.send", ("c",)), other.append(store.local.opened[1])))
+    thread.start()
+    thread.join()
+    assert other and other[0] is not first
+    real = queue_file.os.getpid()
+    monkeypatch.setattr(queue_file.os, "getpid", lambda: real + 1)
+    store.put("sms.send", ("d",))
+    assert store.local.opened[1] is not first
+    with sqlite3.connect(tmp_path / "queue.sqlite3") as conn:
+        assert conn.execute("select count(*) from task").fetchone()[0] == 4

@@ -39,7 +39,7 @@ def upgrade():
                         .where(conversations.c.channel == 'sms', conversations.c.state.is_not(None))).all()
     copy = (sa.update(contacts).where(contacts.c.number_hash == sa.bindparam('key'))
             .values(state=sa.bindparam('new_state')))
-    states = [{'key': key, 'new_state': state} for key, state in rows if state is not None]
+    states = [{'key': key, 'new_state': state} for key, state in rows if state is not None]  # JSON null
     for start in range(0, len(states), _BATCH):
         bind.execute(copy, states[start:start + _BATCH])
     op.execute("DELETE FROM conversations WHERE channel = 'sms'")
