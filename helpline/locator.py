@@ -6,13 +6,22 @@ text, list one facility twice (as ``SA`` and ``MH``) and leave ``services`` null
 failure is a :class:`LocatorError` that names no person and no place: the caller of this
 module answers with the national helpline instead. ``FINDTREATMENT_API_BASE`` points the
 client elsewhere (a local stand-in in the tests and in ``simulate --locator-standin``).
+
+It speaks HTTP through urllib3's connection pool (one keep-alive connection per host,
+trusting certifi's certificates and honouring ``HTTPS_PROXY`` / ``NO_PROXY`` as requests
+did), not requests: a web worker asks the locator on every ZIP code, and requests would
+add about 4 MiB to each (bench/README.md, "#17").
 """
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import asdict, dataclass
+from urllib.parse import urlsplit
+from urllib.request import getproxies, proxy_bypass
 
-import requests
+import certifi
+import urllib3
 
 API_BASE = "https://findtreatment.gov"
 PATH = "/locator/exportsAsJson/v2"
@@ -62,10 +71,9 @@ class Place:
 
 
 class Locator:
-    def __init__(self, base: str = "", session: requests.Session | None = None):
+    def __init__(self, base: str = ""):
         self.url = (base or API_BASE).rstrip("/") + PATH
-        self.session = session or requests.Session()
-        self.session.headers["User-Agent"] = USER_AGENT
+        self.pool = _pool(self.url)
 
     def near(self, lat: float, lng: float, filter_name: str, miles: int,
              wait: float) -> list[Place]:
@@ -78,21 +86,33 @@ class Locator:
                   "sCodes": ",".join(FILTERS[filter_name]), "pageSize": PAGE_SIZE, "page": 1,
                   "sort": 0}
         try:
-            response = self.session.get(
-                self.url, params=params,
-                timeout=(min(CONNECT_SECONDS, wait), min(READ_SECONDS, wait)))
-        except requests.RequestException as exc:
+            response = self.pool.request(
+                "GET", self.url, fields=params,
+                timeout=urllib3.Timeout(connect=min(CONNECT_SECONDS, wait), read=min(READ_SECONDS, wait)))
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise LocatorError(type(exc).__name__) from None
-        if response.status_code != 200:
-            raise LocatorError(f"HTTP {response.status_code}")
+        if response.status != 200:
+            raise LocatorError(f"HTTP {response.status}")
         try:
-            data = response.json()
+            data = json.loads(response.data)
         except ValueError:
             raise LocatorError("not JSON") from None
         rows = data.get("rows") if isinstance(data, dict) else None
         if not isinstance(rows, list):
             raise LocatorError("no rows in the answer")
         return merge(filter(None, map(parse_row, rows)))
+
+
+def _pool(url: str) -> urllib3.PoolManager:
+    """Never retried here (the worker asks again later); a redirect is followed, as a
+    browser would."""
+    options = dict(headers={"User-Agent": USER_AGENT}, ca_certs=certifi.where(),
+                   retries=urllib3.Retry(total=3, connect=0, read=0, status=0, other=0, redirect=3))
+    parts = urlsplit(url)
+    proxy = getproxies().get(parts.scheme)
+    if proxy and not proxy_bypass(parts.hostname or ""):
+        return urllib3.ProxyManager(proxy, **options)
+    return urllib3.PoolManager(**options)
 
 
 def parse_row(row) -> Place | None:

@@ -97,7 +97,12 @@ class LocatorStandIn:
                     stand_in.on_request()
                 if mode == "slow":
                     stand_in.released.wait(30)
-                if parts.path != "/locator/exportsAsJson/v2":
+                if parts.path.startswith("/moved/"):   # a base URL that redirects
+                    self.send_response(301)
+                    self.send_header("Location", parts.path[len("/moved"):] + "?" + parts.query)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                elif parts.path != "/locator/exportsAsJson/v2":
                     self._send(404, "text/html", b"<h1>Not Found</h1>")
                 elif mode == "text":
                     self._send(200, "text/plain", b"Error: the search could not be completed")

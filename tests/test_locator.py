@@ -67,6 +67,7 @@ def test_the_search_goes_latitude_first_and_finds_places(standin):
     assert Locator(standin.url).near(-73.9967, 40.7484, "detox", 25, wait=2) == []  # the trap
     with pytest.raises(LocatorError):
         Locator(standin.url).near(40.75, -73.99, "detox", 25, wait=0)
+    assert Locator(standin.url + "/moved").near(40.7484, -73.9967, "detox", 25, wait=2) == places
 
 
 def test_names_from_listings_are_sent_in_plain_gsm_letters():
@@ -112,3 +113,18 @@ def test_simulate_can_search_against_the_locator_standin(app):  # noqa: F811
     assert "No more places within 25 miles" in out
     out = simulate(app, "voice", "--locator-standin", "--lang", "es", script="\n3\n4\n10001\n")
     assert "(presses 1 0 0 0 1)" in out and "1: Harbor Recovery Center, en New York" in out
+
+
+def test_a_proxy_in_the_environment_is_used_unless_the_host_is_bypassed(standin, monkeypatch):
+    for name in ("http_proxy", "HTTP_PROXY", "no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("http_proxy", standin.url)   # the stand-in answers as the proxy too
+    before = len(standin.requests)
+    places = Locator("http://findtreatment.invalid").near(40.7484, -73.9967, "detox", 25, wait=2)
+    assert [p.name for p in places] == ["St. Anne\u2019s Hospital Withdrawal Management Unit"]
+    assert len(standin.requests) == before + 1 and "helpline" in standin.requests[-1]["user_agent"]
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")   # nothing listens there
+    with pytest.raises(LocatorError):
+        Locator(standin.url).near(40.7484, -73.9967, "detox", 25, wait=2)
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    assert Locator(standin.url).near(40.7484, -73.9967, "detox", 25, wait=2) == places
