@@ -11,7 +11,6 @@ import logging
 from functools import cached_property
 
 from twilio.base.exceptions import TwilioException, TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
 
 log = logging.getLogger(__name__)
 TWILIO_API = "https://api.twilio.com"
@@ -19,15 +18,18 @@ TIMEOUT_SECONDS = 5
 SENT, RETRY, FAILED = "sent", "retry", "failed"
 
 
-class _RebasedHttpClient(TwilioHttpClient):
-    def __init__(self, base: str):
-        super().__init__(timeout=TIMEOUT_SECONDS)
-        self.base = base.rstrip("/")
+def _http_client(base: str):
+    """Twilio's HTTP client (it brings requests, which a web worker does not load), sending
+    to ``base`` instead of api.twilio.com when it is set."""
+    from twilio.http.http_client import TwilioHttpClient
 
-    def request(self, method, url, *args, **kwargs):
-        if url.startswith(TWILIO_API):
-            url = self.base + url[len(TWILIO_API):]
-        return super().request(method, url, *args, **kwargs)
+    class RebasedHttpClient(TwilioHttpClient):
+        def request(self, method, url, *args, **kwargs):
+            if url.startswith(TWILIO_API):
+                url = base.rstrip("/") + url[len(TWILIO_API):]
+            return super().request(method, url, *args, **kwargs)
+
+    return (RebasedHttpClient if base else TwilioHttpClient)(timeout=TIMEOUT_SECONDS)
 
 
 class TwilioApi:
@@ -41,8 +43,7 @@ class TwilioApi:
             return None
         from twilio.rest import Client
 
-        http = _RebasedHttpClient(self.base) if self.base else TwilioHttpClient(timeout=TIMEOUT_SECONDS)
-        return Client(self.account_sid, self.auth_token, http_client=http)
+        return Client(self.account_sid, self.auth_token, http_client=_http_client(self.base))
 
     @property
     def ready(self) -> bool:

@@ -136,16 +136,17 @@ SERVES = """
 import json, sys
 from helpline import create_app
 app = create_app(json.loads(sys.argv[1]))
-print("twilio.rest" in sys.modules, "helpline" in app.extensions)
+print("twilio.rest" in sys.modules, "requests" in sys.modules, "helpline" in app.extensions)
 """
 
 
 def test_a_web_process_never_loads_the_rest_client(tmp_path):
-    """Only the worker and purge call Twilio's REST API: a web worker keeps no client."""
+    """Only the worker and purge call Twilio's REST API: a web worker keeps no client, nor
+    the requests library it brings (the locator speaks through urllib3)."""
     config = settings(tmp_path, TWILIO_ACCOUNT_SID=ACCOUNT)
     out = subprocess.run([sys.executable, "-c", SERVES, json.dumps(config)], cwd=ROOT, check=True,
                          capture_output=True, text=True, env={"FLASK_SKIP_DOTENV": "1", "PATH": ""}).stdout
-    assert out.split() == ["False", "True"]
+    assert out.split() == ["False", "False", "True"]
 
 
 def test_rest_failure_is_reported_not_raised(standin, caplog):
