@@ -89,7 +89,7 @@ def tree_label(app_root: Path) -> str:
         return str(app_root)
 
 
-def report(results: list[dict], memory: dict, client: str, args, elapsed: float,
+def report(results: list[dict], memory: dict, private: dict, client: str, args, elapsed: float,
            loadavg: dict) -> str:
     lines = [f"app {tree_label(args.app_root)}; client {client}, concurrency {args.concurrency}, "
              f"{args.seconds:g}s per case, {elapsed:.0f}s in all; load average before "
@@ -108,9 +108,11 @@ def report(results: list[dict], memory: dict, client: str, args, elapsed: float,
             f"| {a['error_count']} / {s['error_count']} "
             f"| {a['cpu_ms_per_request']:.2f} / {s['cpu_ms_per_request']:.2f} / "
             f"{b['cpu_ms_per_request']:.2f} |")
-    lines += ["", "peak memory per worker (VmHWM, MiB):"]
-    for name, peaks in memory.items():
-        lines.append(f"  {name}: " + ", ".join(f"{mb:.0f}" for mb in peaks.values()))
+    for title, figures in (("peak memory per worker (VmHWM, MiB)", memory),
+                           ("private memory per worker at the end (RssAnon, MiB)", private)):
+        lines += ["", f"{title}:"]
+        for name, per_worker in figures.items():
+            lines.append(f"  {name}: " + ", ".join(f"{mb:.0f}" for mb in per_worker.values()))
     return "\n".join(lines)
 
 

@@ -29,7 +29,8 @@ PACKAGES = [
     ("twilio: validator + twiml", "import twilio.request_validator, twilio.twiml.voice_response, "
                                   "twilio.twiml.messaging_response"),
     ("twilio.rest (Client)", "import twilio.rest"),
-    ("requests", "import requests"),
+    ("requests (twilio.rest's; the worker's)", "import requests"),
+    ("urllib3 + certifi (the locator's)", "import urllib3, certifi"),
     ("cryptography (Fernet)", "import cryptography.fernet"),
     ("yaml", "import yaml"),
     ("phonenumbers (+ its metadata, once a number is parsed)",
@@ -51,7 +52,7 @@ CHAIN = [
     ("redis", "import redis"),
     ("huey (without redis and psycopg)", "import huey, huey.storage"),
     ("cryptography (Fernet)", "import cryptography.fernet"),
-    ("requests", "import requests"),
+    ("urllib3 + certifi (the locator)", "import urllib3, certifi"),
     ("twilio: validator, twiml, rest", PACKAGES[4][1] + ", twilio.rest"),
     ("yaml, phonenumbers, rapidfuzz",
      "import yaml, phonenumbers, rapidfuzz.fuzz, rapidfuzz.process"),
@@ -70,18 +71,20 @@ CHILD = """
 import re, sys
 from pathlib import Path
 def rss():
-    return int(re.search(r"^VmRSS:\\s+(\\d+) kB", Path("/proc/self/status").read_text(), re.M)[1]) / 1024
+    status = Path("/proc/self/status").read_text()
+    kib = [int(re.search("^" + field + r":\\s+(\\d+) kB", status, re.M)[1]) for field in ("VmRSS", "RssAnon")]
+    return " ".join(f"{k / 1024:.1f}" for k in kib)
 scope = {}
 exec(sys.argv[1], scope)
 before = rss()
 for code in sys.argv[2:]:
     exec(code, scope)
     now = rss()
-    print(f"{before:.1f} {now:.1f}", flush=True)
+    print(f"{before} {now}", flush=True)
     before = now
 if "APP" in scope:
     print(re.search(r"^VmHWM:\\s+(\\d+) kB", Path("/proc/self/status").read_text(), re.M)[1])
-    big = ("sqlalchemy", "alembic", "psycopg", "twilio", "requests", "cryptography", "yaml", "phonenumbers",
+    big = ("sqlalchemy", "alembic", "psycopg", "twilio", "requests", "urllib3", "cryptography", "yaml", "phonenumbers",
            "zipcodes", "rapidfuzz", "huey", "redis", "sentry_sdk", "flask_wtf", "wtforms")
     print("loaded: " + ", ".join(p for p in big if p in sys.modules))
 """
@@ -145,30 +148,39 @@ def child(setup: str, *steps: str) -> list[str]:
 
 
 def main() -> int:
-    """Resident memory (VmRSS) import by import, each figure from fresh interpreters."""
+    """Resident memory (VmRSS) import by import, each figure from fresh interpreters, and in
+    brackets the private part of it (RssAnon): what each more worker adds to a dyno's memory,
+    where the libraries' code is shared."""
     print("each big dependency alone, with what it imports, on top of gunicorn's worker + flask "
-          "(MiB, a fresh process each):")
+          "(MiB, a fresh process each; [private]):")
     for label, code in PACKAGES:
-        before, after = map(float, child(FLOOR, code)[0].split())
-        print(f"  +{after - before:5.1f}  {label}")
+        print(f"  {_grew(child(FLOOR, code)[0])}  {label}")
     print("a worker's memory, step by step in one process (MiB; each step counts only what the ones "
           "before it did not load):")
     lines = child("", *(code for _, code in CHAIN))
     for (label, _), line in zip(CHAIN, lines, strict=False):
-        before, after = map(float, line.split())
-        print(f"  {after:6.1f}  +{after - before:5.1f}  {label}")
+        print(f"  {_now(line)}  {_grew(line)}  {label}")
     print("  (a bare interpreter: " + child("", "pass")[0].split()[0] + " MiB)")
-    print("a worker as it serves on SQLite, nothing imported by hand (MiB resident):")
+    print("a worker as it serves on SQLite, nothing imported by hand (MiB resident [private]):")
     with tempfile.TemporaryDirectory(prefix="helpline-memory-") as work, locator() as url:
         lines = child(FLOOR, f"from bench.memory import serving_app; APP = serving_app({work!r}, {url!r})",
                       CHAIN[-2][1], "from bench.memory import mixed_traffic; mixed_traffic(APP)")
     steps = ("import helpline, create_app()", "after the benchmark's walk (its VmHWM under gunicorn is this figure's)",
              "after a mixed walk: ZIP codes, a chat, calls, a voicemail (a worker in service)")
     for label, line in zip(steps, lines, strict=False):
-        before, after = map(float, line.split())
-        print(f"  {after:6.1f}  +{after - before:5.1f}  {label}")
+        print(f"  {_now(line)}  {_grew(line)}  {label}")
     print(f"  {int(lines[-2]) / 1024:6.1f}  peak (VmHWM)\n  {lines[-1]}")
     return 0
+
+
+def _now(line: str) -> str:
+    _, _, rss, anon = map(float, line.split())
+    return f"{rss:6.1f} [{anon:5.1f}]"
+
+
+def _grew(line: str) -> str:
+    rss_before, anon_before, rss, anon = map(float, line.split())
+    return f"+{rss - rss_before:5.1f} [+{anon - anon_before:4.1f}]"
 
 
 @contextmanager

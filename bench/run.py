@@ -203,7 +203,11 @@ def run(args, client: str, databases: list[str], endpoints: list[str], sizes: li
         return Server(f"{side} ({tag})", server_argv(ports[side], root, app), env, ports[side],
                       workdir / f"{side}-{tag}.log", root)
 
-    results, memory = [], {}
+    results, memory, private = [], {}, {}
+
+    def note_memory(srv: Server) -> None:
+        memory[srv.name], private[srv.name] = srv.memory_mb(), srv.memory_mb("RssAnon")
+
     static = server("static", "all", baseline_env(ports["static"]), "bench.baseline:create_app()")
     started = time.monotonic()
     try:
@@ -227,7 +231,7 @@ def run(args, client: str, databases: list[str], endpoints: list[str], sizes: li
                     for endpoint, rate_limit in cases:
                         if app is None or app_limit != rate_limit:
                             if app is not None:
-                                memory[app.name] = app.peak_memory_mb()
+                                note_memory(app)
                                 app.stop()
                             app = server("app", f"{tag}-limit{rate_limit}",
                                          app_env(ports["app"], db.url, workdir, rate_limit))
@@ -246,25 +250,25 @@ def run(args, client: str, databases: list[str], endpoints: list[str], sizes: li
                         row["ratio"] = round(row["app"]["rps"] / row["static"]["rps"], 3)
                         row["stateful_ratio"] = round(row["app"]["rps"] / row["stateful"]["rps"], 3)
                         results.append(row)
-                    memory[app.name] = app.peak_memory_mb()
-                    memory[stateful.name] = stateful.peak_memory_mb()
+                    note_memory(app)
+                    note_memory(stateful)
                 finally:
                     if app is not None:
                         app.stop()
                     stateful.stop()
                     db.drop()
-        memory[static.name] = static.peak_memory_mb()
+        note_memory(static)
     finally:
         static.stop()
     elapsed = time.monotonic() - started
     loadavg = {"before": load_before, "after": Path("/proc/loadavg").read_text().split()[:3]}
 
-    print(report(results, memory, client, args, elapsed, loadavg))
+    print(report(results, memory, private, client, args, elapsed, loadavg))
     if args.json:
         args.json.write_text(json.dumps({"client": client, "concurrency": args.concurrency,
                                          "seconds": args.seconds, "app": tree_label(args.app_root),
                                          "loadavg": loadavg, "rate_limit": limit, "results": results,
-                                         "peak_memory_mb": memory}, indent=2))
+                                         "peak_memory_mb": memory, "private_memory_mb": private}, indent=2))
     failed = any(r[side]["error_count"] for r in results for side in ("app", "stateful"))
     return 1 if failed else 0
 

@@ -90,18 +90,20 @@ class Server:
             total += int(fields[11]) + int(fields[12])  # utime, stime
         return total / os.sysconf("SC_CLK_TCK")
 
-    def peak_memory_mb(self) -> dict[int, float]:
-        """VmHWM (peak resident set) of each worker, in MiB."""
-        peaks = {}
+    def memory_mb(self, field: str = "VmHWM") -> dict[int, float]:
+        """A field of each worker's /proc status, in MiB: ``VmHWM``, its peak resident set;
+        ``RssAnon``, the part no other process shares (the libraries' code, resident too,
+        is one copy in memory for all the workers that map it)."""
+        figures = {}
         for pid in self.workers():
             try:
                 status = Path(f"/proc/{pid}/status").read_text()
             except OSError:
                 continue
-            match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.M)
+            match = re.search(rf"^{field}:\s+(\d+) kB", status, re.M)
             if match:
-                peaks[pid] = int(match[1]) / 1024
-        return peaks
+                figures[pid] = int(match[1]) / 1024
+        return figures
 
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:
