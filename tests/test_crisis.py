@@ -68,6 +68,12 @@ def test_ascii_text_is_folded_as_the_unicode_steps_fold_it():
     ("killing it at work, 30 days clean", []),
     ("I want to take my life back from heroin", []),
     ("this traffic is killing me", []),
+    ("he fell out in the bathroom", ["overdose"]),
+    ("my girl fell out on the kitchen floor", ["overdose"]),
+    ("my sister and i fell out in the car last week", []),
+    ("we fell out on the street over money", []),
+    ("my hair is falling out in the shower", []),
+    ("he fell out of the car laughing", []),
 ])
 def test_english_concepts_typos_and_idioms(engine, text, kinds):
     assert sorted(crisis_eval.recognised(engine, text)) == kinds
