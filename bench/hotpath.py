@@ -148,6 +148,7 @@ class Meter:
     def __init__(self, app):
         self.app = app
         self.engine = app.extensions["helpline"].store.engine
+        self.prepared = app.extensions["helpline"].store.prepared
 
     def statements(self, calls, kind) -> dict[str, list[list[str]]]:
         """label -> the statements of each request of the kind with that label."""
@@ -158,8 +159,12 @@ class Meter:
         def capture(conn, cursor, statement, parameters, context, executemany):
             current.append(" ".join(statement.split())[:160] + (" [many]" if executemany else ""))
 
+        def watch(statement, parameters):
+            capture(None, None, statement, parameters, None, False)
+
         seen: dict[str, list[list[str]]] = defaultdict(list)
         event.listen(self.engine, "before_cursor_execute", capture)
+        self.prepared.watchers.append(watch)   # the hot path's own statements
         try:
             for label, environ in calls:
                 current.clear()
@@ -168,6 +173,7 @@ class Meter:
                     seen[label].append(list(current))
         finally:
             event.remove(self.engine, "before_cursor_execute", capture)
+            self.prepared.watchers.remove(watch)
         return seen
 
     def cpu_ms(self, calls, kind) -> float:

@@ -224,13 +224,19 @@ def test_a_webhooks_lookups_use_indexes_as_the_store_grows(tmp_path):
         if not executemany and statement.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE")):
             seen.append((statement, parameters))
 
+    def watch(statement, parameters):
+        capture(None, None, statement, parameters, None, False)
+
+    prepared = app.extensions["helpline"].store.prepared
     event.listen(engine, "before_cursor_execute", capture)
+    prepared.watchers.append(watch)
     try:
         for body in ("1", "more", "menu", "0"):
             twilio.text(body)
         twilio.call("/voice/step", Digits="1")
     finally:
         event.remove(engine, "before_cursor_execute", capture)
+        prepared.watchers.remove(watch)
     assert len(seen) > 10
     growing = ("conversations", "contacts", "receipts", "chats", "events", "callbacks", "voicemails")
     scans = []

@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import lookups
+from .prepared import PreparedStatements
 from .sqlite_writers import WriterQueue
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class Store:
                 connect_args={"connect_timeout": connect_timeout, "options": options.strip()})
         self.engine = engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)
+        self.prepared = PreparedStatements(engine.dialect)
 
     def migrate(self) -> bool:
         """Bring the schema up to date; False (logged) when the database cannot be reached,
@@ -69,7 +71,7 @@ class Store:
         end, and (``core(db)``) the same connection for the hot path's Core statements."""
         with self.writers.turn() if self.writers else nullcontext(), self.engine.begin() as connection:
             with self.sessions(bind=connection, join_transaction_mode="rollback_only") as db:
-                db.info["core"] = CoreStatements(connection, db)
+                db.info["core"] = CoreStatements(connection, db, self.prepared)
                 yield db
                 db.flush()
 
@@ -83,19 +85,21 @@ class Store:
 
 
 class CoreStatements:
-    """A transaction's Core statements, run on its connection: SQLAlchemy's ORM session costs
-    a webhook more per statement, and more again for a transaction it takes part in, than the
-    statements themselves (bench/README.md). Its pending changes are flushed first, as its
-    own ``execute`` would, so writes keep their order."""
+    """A transaction's Core statements, run on its connection's driver
+    (:mod:`helpline.store.prepared`): SQLAlchemy's ORM session costs a webhook more per
+    statement, and more again for a transaction it takes part in, than the statements
+    themselves (bench/README.md). Its pending changes are flushed first, as its own
+    ``execute`` would, so writes keep their order."""
 
-    __slots__ = ("connection", "session")
+    __slots__ = ("connection", "session", "prepared")
 
-    def __init__(self, connection, session: Session):
-        self.connection, self.session = connection, session
+    def __init__(self, connection, session: Session, prepared: PreparedStatements):
+        self.connection, self.session, self.prepared = connection, session, prepared
 
     def execute(self, statement, params=None):
         self.session.flush()
-        return self.connection.execute(statement, params)
+        result = self.prepared.execute(self.connection, statement, params)
+        return self.connection.execute(statement, params) if result is None else result
 
     def get_bind(self):
         return self.connection
