@@ -2,7 +2,7 @@
 run on the driver's own cursor.
 
 SQLAlchemy's execution of a statement (its compiled cache, execution context and result)
-cost a webhook about 45 µs a statement on top of the driver's own 13 (bench/README.md,
+cost a webhook about 45 µs a statement on top of the driver's own 12 (bench/README.md,
 "#17"), and a text or a call step makes three or four. What SQLAlchemy
 does for a statement that matters here is kept: its SQL and its parameters' order as the
 dialect writes them, its types' conversions both ways (dates as text on SQLite, JSON, booleans),
