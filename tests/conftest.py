@@ -22,6 +22,7 @@ from helpline.migrate import upgrade
 from helpline.store import Store
 
 from .content_copy import Copy
+from .pgproxy import PgProxy
 from .twilio_standin import TwilioStandIn
 
 
@@ -136,6 +137,22 @@ def migration_sql(postgres_admin) -> str:
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
     return ";\n".join(recorded)
+
+
+@pytest.fixture
+def cut_postgres(postgres_admin):
+    """(proxy, URL): a schema of its own on the real PostgreSQL, reached through a proxy the
+    test can cut (tests/pgproxy.py); dropped afterwards. Not migrated: the app does that."""
+    proxy = PgProxy().start()
+    schema = f"test_{uuid.uuid4().hex[:16]}"
+    with postgres_admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield proxy, f"postgresql+psycopg://postgres@127.0.0.1:{proxy.port}/test?options=-csearch_path%3D{schema}"
+    finally:
+        proxy.kill()
+        with postgres_admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -4,19 +4,17 @@ SQLAlchemy can run still goes through it, and a driver's error is SQLAlchemy's e
 lost connection invalidated, on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 import pytest
-from sqlalchemy import bindparam, create_engine, insert, select, text, update
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from helpline import create_app
 from helpline.store import Contact, Event, core
 from helpline.store import prepared as prepared_module
 
-from .conftest import PG_URL, Twilio, postgres_available, settings
-from .pgproxy import PgProxy
+from .conftest import Twilio, settings
 
 CONTACTS = Contact.__table__
 BY_HASH = select(CONTACTS).where(CONTACTS.c.number_hash == bindparam("number_hash"))
@@ -104,33 +102,21 @@ def test_a_driver_error_is_sqlalchemys_with_its_parameters_hidden(app):
         assert core(db).execute(BY_HASH, {"number_hash": "h-secret-7731"}).mappings().one()["opted_out"] is False
 
 
-@pytest.mark.skipif(not postgres_available(), reason="PostgreSQL is not running (.ci/run starts it)")
-def test_a_connection_lost_mid_transaction_is_invalidated_and_the_next_one_works(tmp_path):
-    proxy = PgProxy().start()
-    schema = f"test_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    url = f"postgresql+psycopg://postgres@127.0.0.1:{proxy.port}/test?options=-csearch_path%3D{schema}"
-    try:
-        app = create_app(settings(tmp_path, DATABASE_URL=url))
-        Twilio(app.test_client()).text("hi")
-        store = store_of(app)
-        with pytest.raises(OperationalError) as raised, store.transaction() as db:
-            connection = db.connection()
-            core(db).execute(select(CONTACTS.c.lang), {})
-            proxy.kill()
-            try:
-                core(db).execute(BY_HASH, {"number_hash": "h"})
-            finally:
-                invalidated = connection.invalidated   # discarded, not returned to the pool
-        assert raised.value.connection_invalidated and invalidated
-        proxy.revive()
-        with store.transaction() as db:
-            assert core(db).execute(select(CONTACTS.c.lang), {}).all() == [("en",)]
-        store.engine.dispose()
-    finally:
+def test_a_connection_lost_mid_transaction_is_invalidated_and_the_next_one_works(tmp_path, cut_postgres):
+    proxy, url = cut_postgres
+    app = create_app(settings(tmp_path, DATABASE_URL=url))
+    Twilio(app.test_client()).text("hi")
+    store = store_of(app)
+    with pytest.raises(OperationalError) as raised, store.transaction() as db:
+        connection = db.connection()
+        core(db).execute(select(CONTACTS.c.lang), {})
         proxy.kill()
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+        try:
+            core(db).execute(BY_HASH, {"number_hash": "h"})
+        finally:
+            invalidated = connection.invalidated   # discarded, not returned to the pool
+    assert raised.value.connection_invalidated and invalidated
+    proxy.revive()
+    with store.transaction() as db:
+        assert core(db).execute(select(CONTACTS.c.lang), {}).all() == [("en",)]
+    store.engine.dispose()

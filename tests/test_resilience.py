@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -15,8 +14,7 @@ from sqlalchemy import create_engine, func, select, text, update
 from helpline import create_app, texter
 from helpline.store import Base, Contact, Event, Voicemail, core, utcnow
 
-from .conftest import CALLER, PG_URL, TEXTER, Twilio, postgres_available, settings, twiml
-from .pgproxy import PgProxy
+from .conftest import CALLER, TEXTER, Twilio, settings, twiml
 
 
 def body_of(response) -> str:
@@ -209,50 +207,38 @@ def test_app_starts_and_answers_with_no_database(tmp_path):
     assert app.test_client().get("/healthz").status_code == 503
 
 
-@pytest.mark.skipif(not postgres_available(), reason="PostgreSQL is not running (.ci/run starts it)")
-def test_database_killed_mid_conversation(tmp_path):
-    proxy = PgProxy().start()
-    schema = f"test_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    url = f"postgresql+psycopg://postgres@127.0.0.1:{proxy.port}/test?options=-csearch_path%3D{schema}"
-    try:
-        app = create_app(settings(tmp_path, DATABASE_URL=url, DB_RETRY_SECONDS=1))
-        twilio = Twilio(app.test_client())
-        assert "Reply with a number" in twilio.text("hi")
-        assert "Outpatient" in twilio.text("3")
-        sid = "CA" + "k" * 32
-        twiml(twilio.post("/voice", {"CallSid": sid, "From": CALLER}))
+def test_database_killed_mid_conversation(tmp_path, cut_postgres):
+    proxy, url = cut_postgres
+    app = create_app(settings(tmp_path, DATABASE_URL=url, DB_RETRY_SECONDS=1))
+    twilio = Twilio(app.test_client())
+    assert "Reply with a number" in twilio.text("hi")
+    assert "Outpatient" in twilio.text("3")
+    sid = "CA" + "k" * 32
+    twiml(twilio.post("/voice", {"CallSid": sid, "From": CALLER}))
 
-        proxy.kill()
-        started = time.monotonic()
-        assert "988" in twilio.text("1")
-        assert "call 911 now" in twilio.text("my friend overdosed")
-        assert "opted out" in twilio.text("STOP")
-        root = twiml(twilio.post("/voice/step?s=1", {"CallSid": sid, "Digits": "1"}))
-        assert root.find("Gather") is not None and root.find("Hangup") is None
-        root = twiml(twilio.post("/voice/recorded", {"CallSid": sid, "From": CALLER,
-                                                     "RecordingUrl": "https://api.twilio.com/2010-04-01/Accounts/"
-                                                                     "AC" + "1" * 32 + "/Recordings/RE" + "9" * 32,
-                                                     "RecordingDuration": "12"}))
-        assert root.find("Hangup") is None
-        assert time.monotonic() - started < 2 * 5
-        assert app.test_client().get("/healthz").status_code == 503
+    proxy.kill()
+    started = time.monotonic()
+    assert "988" in twilio.text("1")
+    assert "call 911 now" in twilio.text("my friend overdosed")
+    assert "opted out" in twilio.text("STOP")
+    root = twiml(twilio.post("/voice/step?s=1", {"CallSid": sid, "Digits": "1"}))
+    assert root.find("Gather") is not None and root.find("Hangup") is None
+    root = twiml(twilio.post("/voice/recorded", {"CallSid": sid, "From": CALLER,
+                                                 "RecordingUrl": "https://api.twilio.com/2010-04-01/Accounts/"
+                                                                 "AC" + "1" * 32 + "/Recordings/RE" + "9" * 32,
+                                                 "RecordingDuration": "12"}))
+    assert root.find("Hangup") is None
+    assert time.monotonic() - started < 2 * 5
+    assert app.test_client().get("/healthz").status_code == 503
 
-        proxy.revive()
-        time.sleep(1.1)
-        assert twilio.text("menu") == ""  # the STOP sent during the outage holds
-        with app.extensions["helpline"].store.transaction() as db:
-            assert db.execute(select(Contact.opted_out)).scalar_one() is True
-            assert db.execute(select(Voicemail.recording_url)).scalar_one().endswith("/RE" + "9" * 32)
-        assert app.test_client().get("/healthz").status_code == 200
-        app.extensions["helpline"].store.engine.dispose()
-    finally:
-        proxy.kill()
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    proxy.revive()
+    time.sleep(1.1)
+    assert twilio.text("menu") == ""  # the STOP sent during the outage holds
+    with app.extensions["helpline"].store.transaction() as db:
+        assert db.execute(select(Contact.opted_out)).scalar_one() is True
+        assert db.execute(select(Voicemail.recording_url)).scalar_one().endswith("/RE" + "9" * 32)
+    assert app.test_client().get("/healthz").status_code == 200
+    app.extensions["helpline"].store.engine.dispose()
 
 
 # -- limits, schema, logs -----------------------------------------------------------------------
