@@ -37,6 +37,9 @@ class Matcher:
         # language than the conversation's, as crisis words count in any language).
         self.question_openings = tuple(sorted({f"{phrase} " for code in content.languages
                                                 for phrase in content.words(code, "question")}))
+        # A caller may say a ZIP code as words ("uno cero cero cero uno"), in any language.
+        self.digit_words = {word: str(digit) for code in content.languages
+                            for digit, word in enumerate(content.words(code, "digits"))}
 
     # -- whole messages ------------------------------------------------------------------
     def carrier_keyword(self, raw: str) -> str | None:
@@ -112,9 +115,11 @@ class Matcher:
         """Where a ZIP code leads, with the search to carry out: a 5-digit ZIP code (a ZIP+4
         counts; a caller's spoken digits may come apart), with the words of what to look
         for, goes to the places; a number of 4 or 6 to 9 digits is taken for a ZIP code
-        mistyped. None when the message holds neither."""
+        mistyped. None when the message holds neither. Spoken, digits may be words too."""
         value = _ZIP_PLUS_4.sub(r"\1", raw)
         if kind != "text":
+            if self.digit_words:
+                value = " ".join(self.digit_words.get(word, word) for word in normalize(value).split())
             value = _SPOKEN_APART.sub("", value)
         runs = _DIGITS.findall(value)
         zips = [r for r in runs if len(r) == ZIP_KEYS]

@@ -80,7 +80,9 @@ DECLARED: dict[str, Group] = {key: group for group in GROUPS for key in group.ke
 WORD_LISTS = {
     "callback": "texters waiting for a person, asking to be called back",
     "checkin_yes": "texters answering a check-in",
+    "digits": "callers saying a ZIP code in words: the words for 0 to 9, in that order",
 }
+WORDS_BY_POSITION = {"digits": 10}   # word lists read by position: how many words each has
 
 
 def read_on(channel: str) -> set[str]:
@@ -99,6 +101,10 @@ def problems(languages: dict[str, Language]) -> list[tuple[str, str, str, str]]:
                 found.append((code, name, lang.word_files.get(name, "words.yaml"),
                               f"missing or empty: the helpline's code reads this word list "
                               f"({readers}); add it"))
+            elif len(lang.words[name]) != WORDS_BY_POSITION.get(name, len(lang.words[name])):
+                found.append((code, name, lang.word_files.get(name, "words.yaml"),
+                              f"has {len(lang.words[name])} words: the code reads them by position "
+                              f"({readers}), so it needs exactly {WORDS_BY_POSITION[name]}"))
         for key, group in DECLARED.items():
             entry = lang.entries.get(key)
             if entry is None:

@@ -222,6 +222,13 @@ def test_a_word_list_the_code_reads_missing_is_reported_and_refused(tmp_path, co
         create_app(settings(tmp_path, CONTENT_DIR=str(copy.content)))
 
 
+def test_a_word_list_read_by_position_must_have_all_its_words(copy):
+    """"oh" added for zero would make every later word a digit too high."""
+    copy.replace("content/en/words.yaml", "digits: [zero, one,", "digits: [zero, oh, one,")
+    found = only(copy.findings("error"), "content/en/words.yaml", "digits")
+    assert "has 11 words: the code reads them by position" in found.message and "exactly 10" in found.message
+
+
 # -- the channels the code reads a text on ---------------------------------------------------------
 
 def test_a_text_the_code_only_speaks_is_checked_as_heard_not_as_sms(copy):

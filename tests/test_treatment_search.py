@@ -398,10 +398,12 @@ def test_a_caller_keys_a_zip_code_and_hears_the_two_nearest(voice_app):
     assert "No one is free to answer right now." in call.press("0")   # nobody is on duty
 
 
-def test_a_caller_can_say_the_zip_code(voice_app, locator):
+@pytest.mark.parametrize("said", ["1 0 0 0 1", "one zero zero zero one", "Uno, cero cero cero uno."])
+def test_a_caller_can_say_the_zip_code(voice_app, locator, said):
+    """As digits or as words, in either language."""
     call = Call(Twilio(voice_app.test_client()))
     call.to_zip_entry()
-    assert "1: Harbor Recovery Center" in call.say("1 0 0 0 1")
+    assert "1: Harbor Recovery Center" in call.say(said)
     assert queries(locator)[0]["sCodes"] == "BU,METH,NU,OTP"
 
 
