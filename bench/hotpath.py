@@ -147,33 +147,22 @@ class Meter:
 
     def __init__(self, app):
         self.app = app
-        self.engine = app.extensions["helpline"].store.engine
-        self.prepared = app.extensions["helpline"].store.prepared
+        self.store = app.extensions["helpline"].store
 
     def statements(self, calls, kind) -> dict[str, list[list[str]]]:
         """label -> the statements of each request of the kind with that label."""
-        from sqlalchemy import event
-
         current: list[str] = []
 
-        def capture(conn, cursor, statement, parameters, context, executemany):
-            current.append(" ".join(statement.split())[:160] + (" [many]" if executemany else ""))
-
-        def watch(statement, parameters):
-            capture(None, None, statement, parameters, None, False)
+        def capture(statement, parameters, many):
+            current.append(" ".join(statement.split())[:160] + (" [many]" if many else ""))
 
         seen: dict[str, list[list[str]]] = defaultdict(list)
-        event.listen(self.engine, "before_cursor_execute", capture)
-        self.prepared.watchers.append(watch)   # the hot path's own statements
-        try:
+        with self.store.watching(capture):
             for label, environ in calls:
                 current.clear()
                 call(self.app, environ)
                 if kind(label):
                     seen[label].append(list(current))
-        finally:
-            event.remove(self.engine, "before_cursor_execute", capture)
-            self.prepared.watchers.remove(watch)
         return seen
 
     def cpu_ms(self, calls, kind) -> float:

@@ -118,8 +118,7 @@ class Matcher:
         mistyped. None when the message holds neither. Spoken, digits may be words too."""
         value = _ZIP_PLUS_4.sub(r"\1", raw)
         if kind != "text":
-            if self.digit_words:
-                value = " ".join(self.digit_words.get(word, word) for word in normalize(value).split())
+            value = " ".join(self.digit_words.get(word, word) for word in normalize(value).split())
             value = _SPOKEN_APART.sub("", value)
         runs = _DIGITS.findall(value)
         zips = [r for r in runs if len(r) == ZIP_KEYS]

@@ -101,7 +101,7 @@ def problems(languages: dict[str, Language]) -> list[tuple[str, str, str, str]]:
                 found.append((code, name, lang.word_files.get(name, "words.yaml"),
                               f"missing or empty: the helpline's code reads this word list "
                               f"({readers}); add it"))
-            elif len(lang.words[name]) != WORDS_BY_POSITION.get(name, len(lang.words[name])):
+            elif name in WORDS_BY_POSITION and len(lang.words[name]) != WORDS_BY_POSITION[name]:
                 found.append((code, name, lang.word_files.get(name, "words.yaml"),
                               f"has {len(lang.words[name])} words: the code reads them by position "
                               f"({readers}), so it needs exactly {WORDS_BY_POSITION[name]}"))

@@ -208,8 +208,6 @@ def test_a_webhooks_lookups_use_indexes_as_the_store_grows(tmp_path):
     """Every statement of a text and of a call step, planned by SQLite: tables that grow with
     the number of people (conversations, contacts, receipts, chats, events, callbacks,
     voicemails) are searched by index, never scanned, so latency does not grow with them."""
-    from sqlalchemy import event
-
     from helpline import create_app
     from tests.conftest import Twilio, settings
 
@@ -217,37 +215,28 @@ def test_a_webhooks_lookups_use_indexes_as_the_store_grows(tmp_path):
     twilio = Twilio(app.test_client())
     twilio.text("hi")
     twilio.call("/voice")
-    engine = app.extensions["helpline"].store.engine
+    store = app.extensions["helpline"].store
     seen: list[tuple[str, object]] = []
 
-    def capture(conn, cursor, statement, parameters, context, executemany):
-        if not executemany and statement.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE")):
+    def capture(statement, parameters, many):
+        if not many and statement.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE")):
             seen.append((statement, parameters))
 
-    def watch(statement, parameters):
-        capture(None, None, statement, parameters, None, False)
-
-    prepared = app.extensions["helpline"].store.prepared
-    event.listen(engine, "before_cursor_execute", capture)
-    prepared.watchers.append(watch)
-    try:
+    with store.watching(capture):
         for body in ("1", "more", "menu", "0"):
             twilio.text(body)
         twilio.call("/voice/step", Digits="1")
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
-        prepared.watchers.remove(watch)
     assert len(seen) > 10
     growing = ("conversations", "contacts", "receipts", "chats", "events", "callbacks", "voicemails")
     scans = []
-    with engine.connect() as conn:
+    with store.engine.connect() as conn:
         raw = conn.connection.dbapi_connection
         for statement, parameters in seen:
             for row in raw.execute("EXPLAIN QUERY PLAN " + statement, parameters).fetchall():
                 detail = row[-1]
                 if detail.startswith("SCAN") and detail.split()[1] in growing:
                     scans.append((detail, statement.split("\n")[0][:120]))
-    app.extensions["helpline"].store.engine.dispose()
+    store.engine.dispose()
     assert scans == []
 
 

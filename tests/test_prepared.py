@@ -33,7 +33,7 @@ def test_a_menu_turn_and_a_call_step_run_on_the_driver(app, twilio):
     twilio.text("hi")
     twilio.call("/voice", "CA" + "5" * 32)
     event.listen(store.engine, "before_cursor_execute", lambda *args: through_sqlalchemy.append(args[2]))
-    store.prepared.watchers.append(lambda sql, parameters: on_driver.append(sql))
+    store.prepared.watchers.append(lambda sql, parameters, many: on_driver.append(sql))
     for body in ("1", "more", "menu"):
         assert twilio.text(body) != ""
     assert twilio.call("/voice/step?s=1", "CA" + "5" * 32, Digits="1").status_code == 200

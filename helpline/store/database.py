@@ -75,6 +75,21 @@ class Store:
                 yield db
                 db.flush()
 
+    @contextmanager
+    def watching(self, watch):
+        """``watch(sql, parameters, many)`` sees every statement run meanwhile, through
+        SQLAlchemy or on the driver (:mod:`.prepared`): for the benchmark and the tests."""
+        def through_sqlalchemy(conn, cursor, statement, parameters, context, executemany):
+            watch(statement, parameters, executemany)
+
+        event.listen(self.engine, "before_cursor_execute", through_sqlalchemy)
+        self.prepared.watchers.append(watch)
+        try:
+            yield
+        finally:
+            event.remove(self.engine, "before_cursor_execute", through_sqlalchemy)
+            self.prepared.watchers.remove(watch)
+
     # The look-ups of helpline.store.lookups, for those holding the store.
     find_conversation = staticmethod(lookups.find_conversation)
     lock_contact = staticmethod(lookups.lock_contact)

@@ -9,7 +9,8 @@ dialect writes them, its types' conversions both ways (dates as text on SQLite, 
 a driver error raised as SQLAlchemy's error, and a connection that was lost invalidated.
 Not kept: SQLAlchemy's per-statement events (``before_cursor_execute`` and the like) do not
 see these statements (a listener may expect SQLAlchemy's execution context with them);
-whoever wants to see them (the benchmark, a test) adds a function to ``watchers``. What
+whoever wants to see them (the benchmark, a test) adds a function to ``watchers``
+(``Store.watching`` does, for both paths). What
 this cannot run as well (a list of rows to insert, an expanding ``IN``, a column default
 computed in Python, textual SQL) goes through SQLAlchemy as usual.
 """
@@ -57,7 +58,7 @@ class PreparedStatements:
     def __init__(self, dialect):
         self.dialect = dialect
         self.compiled: dict[tuple, Compiled | None] = {}
-        self.watchers: list[Callable[[str, object], None]] = []   # (SQL, the driver's parameters)
+        self.watchers: list[Callable[[str, object, bool], None]] = []   # (SQL, parameters, many)
 
     def execute(self, connection, statement, params):
         """The statement's result, run on the driver; None when SQLAlchemy has to run it."""
@@ -76,7 +77,7 @@ class PreparedStatements:
 
     def _run(self, connection, compiled: Compiled, parameters):
         for watch in self.watchers:
-            watch(compiled.sql, parameters)
+            watch(compiled.sql, parameters, False)
         raw = connection.connection.dbapi_connection
         cursor = raw.cursor()
         try:
