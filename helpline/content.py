@@ -19,6 +19,7 @@ from pathlib import Path
 
 import yaml
 
+from . import crisis_model
 from .crisis import Vocabulary, VocabularyError, compile_vocabulary, unused_groups
 from .findings import STRICT, Collect, Strict
 from .textnorm import normalize
@@ -173,9 +174,13 @@ def _load_words(folder: Path, label: str, lang: Language, problems: Strict | Col
 
 
 def add_crisis_vocabulary(lang: Language, data: dict) -> None:
-    """The compiled vocabulary, and each crisis word list's plain phrases as words (for a
+    """The compiled vocabulary with the language's second reader where one was trained
+    (:mod:`helpline.crisis_model`), and each crisis word list's plain phrases as words (for a
     speech recognizer's hints and for what the flow checks)."""
     lang.crisis = compile_vocabulary(data)
+    model = crisis_model.load(lang.code)
+    if model:
+        lang.crisis.reader = model.read
     for name, phrases in lang.crisis.hints.items():
         if name in lang.words:
             raise VocabularyError(f"{name}: also in {lang.word_files[name]}: keep it in one file")

@@ -18,6 +18,7 @@ per word. Nothing of a text is kept (no cache): its words are health data.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import product
 
@@ -59,6 +60,8 @@ class Vocabulary:
     ignore: tuple[Phrase, ...] = ()
     hints: dict[str, tuple[str, ...]] = field(default_factory=dict)
     not_typos: frozenset[str] = frozenset()
+    # A second reader for what no line says (helpline.crisis_model): words -> word list names.
+    reader: Callable[[list[str]], list[str]] | None = None
 
     def __post_init__(self):
         part_ids: dict[frozenset[Phrase], int] = {}
@@ -93,11 +96,23 @@ class Vocabulary:
         self._ignore = frozenset(self.ignore)
 
     # -- matching ---------------------------------------------------------------------------
-    def kinds(self, text: str) -> list[str]:
-        """The names of the word lists whose lines the text matches, in vocabulary order."""
-        words = [self._correct(w) for w in fold(text)]
+    def kinds(self, text: str, read: bool = True) -> list[str]:
+        """The names of the word lists whose lines the text matches, or (unless ``read`` is
+        False) that the second reader is sure of, in vocabulary order. A text holding an
+        ``ignore`` phrase is left
+        to the lines: what is left of "me voy a morir de aburrimiento" without its idiom
+        ("me voy a") reads to the reader like the start of a crisis, and the whole text too."""
+        folded = fold(text)
+        words = [self._correct(w) for w in folded]
+        matched = self._matched(words)
+        if read and self.reader and all(words):
+            matched.update(self.reader(folded))
+        return [name for name in self._lines if name in matched]
+
+    def _matched(self, words: list[str]) -> set[str]:
+        """The word lists whose lines ``words`` match; ignored phrases are blanked in place."""
         if not words:
-            return []
+            return set()
         found = self._occurrences(words)
         ignored = [span for phrase in self._ignore.intersection(found) for span in found[phrase]]
         for start, end in ignored:
@@ -108,9 +123,8 @@ class Vocabulary:
         for phrase, spans in found.items():
             for part in self._parts_of.get(phrase, ()):
                 places.setdefault(part, []).extend(spans)
-        matched = {name for part in places for name, line in self._lines_from.get(part, ())
-                   if _line_matches(line, places)}
-        return [name for name in self._lines if name in matched]
+        return {name for part in places for name, line in self._lines_from.get(part, ())
+                if _line_matches(line, places)}
 
     def _occurrences(self, words: list[str]) -> dict[Phrase, list[tuple[int, int]]]:
         found: dict[Phrase, list[tuple[int, int]]] = {}

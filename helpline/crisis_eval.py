@@ -21,6 +21,9 @@ NOT_CRISES = ("idiom", "info", "none")
 RECALL_TARGET = 0.95
 IDIOM_TARGET = 0.10
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "tests" / "crisis_corpus"
+TUNING_PART = "tune"   # the second reader (helpline.crisis_model) learns from this part only
+KINDS = {f"crisis.{label}": label for label in CRISES}   # a word list's name -> its label
+OTHER_LANGUAGE = "other language"
 
 
 @dataclass
@@ -78,6 +81,28 @@ def evaluate(engine: Engine, corpus: Path) -> list[Result]:
                     result.misses.append((label, ",".join(sorted(kinds)) or "-", str(text)))
         results.append(result)
     return results
+
+
+def training_sets(corpus: Path) -> dict[str, list[tuple[str, str]]]:
+    """Each language's tuning texts as (text, label), and every other language's tuning texts
+    labelled ``other language``: a language's second reader then answers for crises written
+    in its own language only, so a crisis is answered in the language it was written in, and
+    an everyday text in one language is never read by another language's reader as a crisis.
+    Nothing of the held-out parts, not even a text the tuning part repeats: they still
+    measure what the second reader has never seen."""
+    parts, held_out = {}, set()
+    for path in sorted(Path(corpus).glob("*.yaml")):
+        lang, _, part = path.stem.partition(".")
+        texts = [(str(text), label) for label, texts in
+                 (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items() for text in texts]
+        if part == TUNING_PART:
+            parts[lang] = texts
+        else:
+            held_out.update(text for text, _ in texts)
+    parts = {lang: [(t, label) for t, label in texts if t not in held_out] for lang, texts in parts.items()}
+    return {lang: own + [(text, OTHER_LANGUAGE) for other, texts in parts.items() if other != lang
+                         for text, _ in texts]
+            for lang, own in parts.items()}
 
 
 def report(results: list[Result]) -> list[str]:

@@ -24,6 +24,7 @@ that" (after a crisis answer: the next steps, however the question is put).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import yaml
@@ -61,6 +62,11 @@ class Flow:
     texts: dict[str, str] = field(default_factory=dict)
     carrier: dict[str, frozenset[str]] = field(default_factory=dict)
     search: Search | None = None
+
+    @cached_property
+    def crisis_nodes(self) -> frozenset[str]:
+        """Where a crisis answer leads."""
+        return frozenset(k.then for k in self.crisis if k.then) | {self.crisis_then}
 
     @classmethod
     def load(cls, path: Path, content: Content) -> Flow:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from itertools import zip_longest
 
 from .content import Content
 from .flow_parts import Node, Option, Search
@@ -77,16 +78,17 @@ class Matcher:
         return any(self.crisis_names.intersection(lang.crisis.kinds(raw))
                    for lang in self.content.languages.values())
 
-    def crisis_kinds(self, raw: str, lang: str) -> tuple[str, list]:
+    def crisis_kinds(self, raw: str, lang: str, read: bool = True) -> tuple[str, list]:
         """The crisis kinds the words say, and the language whose words said them. A crisis
         in the words of any language counts (:mod:`helpline.crisis`), the conversation's
         first; the answer comes in the language whose words were used, so "sobredosis" in
-        an English conversation is answered in Spanish."""
+        an English conversation is answered in Spanish. ``read=False`` leaves the second
+        reader out (:mod:`helpline.crisis_model`)."""
         if not raw.strip():
             return lang, []
         languages = self.content.languages
         for code in [lang] + [c for c in languages if c != lang]:
-            names = languages[code].crisis.kinds(raw)
+            names = languages[code].crisis.kinds(raw, read)
             kinds = [k for k in self.flow.crisis if k.words in names]
             if kinds:
                 return code, kinds
@@ -188,9 +190,11 @@ class Matcher:
         node = self.flow.nodes[node_id]
         names = list(options) + [f"language.{code}" for _, code in node.choices]
         names += [c.words for c in self.flow.commands.values() if c.words]
-        names += [k.words for k in self.flow.crisis]
         phrases = [p for n in names for p in self.content.phrases(lang, n)]
-        if first:
-            phrases += [p for code in self.content.languages if code != lang
-                        for k in self.flow.crisis for p in self.content.phrases(code, k.words)]
+        # Crisis words, the caller's language's (and on the first prompt every language's),
+        # taken in turn from each list: a list's first lines are its plainest words, and
+        # Twilio keeps only the first MAX_HINTS, so no language or kind loses those.
+        codes = [lang] + ([c for c in self.content.languages if c != lang] if first else [])
+        lists = [self.content.phrases(code, k.words) for code in codes for k in self.flow.crisis]
+        phrases += [p for turn in zip_longest(*lists) for p in turn if p]
         return tuple(dict.fromkeys(phrases))

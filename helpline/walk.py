@@ -93,8 +93,12 @@ class Walk:
             self.turn.events.append(f"crisis:{kind.name}")
 
     def crisis_kinds(self, raw: str) -> list:
-        """The crisis kinds the words say; the turn goes on in the language of those words."""
-        code, kinds = self.match.crisis_kinds(raw, self.state["lang"])
+        """The crisis kinds the words say; the turn goes on in the language of those words.
+        Right after a crisis answer the second reader is left out: there, whatever is not a
+        choice already gets the crisis follow-up ("a nadie le importa": you matter, 988),
+        which answers better than the crisis answer again."""
+        read = self.state["node"] not in self.flow.crisis_nodes
+        code, kinds = self.match.crisis_kinds(raw, self.state["lang"], read)
         if kinds:
             self.state["lang"] = code
         return kinds

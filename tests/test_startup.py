@@ -18,8 +18,8 @@ from .conftest import TOKEN, settings
 
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = ROOT / ".venv" / "bin" / "flask"
-COMMANDS = ["check", "crisis-eval", "db", "purge", "reps", "routes", "run", "shell", "simulate", "staff",
-            "worker"]
+COMMANDS = ["check", "crisis-eval", "crisis-train", "db", "purge", "reps", "routes", "run", "shell", "simulate",
+            "staff", "worker"]
 NO_SECRETS = "set HELPLINE_HASH_KEY, HELPLINE_ENCRYPTION_KEY, SECRET_KEY (see .env.example), " \
              "or HELPLINE_DEV_MODE=1"
 

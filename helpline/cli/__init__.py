@@ -2,6 +2,7 @@
 
 - ``check``: :mod:`helpline.check` on the configured ``flows/`` and ``content/``.
 - ``crisis-eval``: :mod:`helpline.crisis_eval`, crisis recognition measured on a corpus.
+- ``crisis-train``: :mod:`helpline.crisis_model`, the second reader trained on its tuning parts.
 - ``simulate sms|voice``: :mod:`helpline.simulate`, a conversation in the terminal.
 - ``reps add|remove|list|on|off|passcode``: the roster of representatives (:mod:`helpline.reps`).
 - ``staff add|remove``: staff console accounts (:mod:`helpline.staff.cli`).
@@ -9,13 +10,13 @@
 - ``purge --older-than 30d``: retention (:mod:`helpline.retention`).
 - ``worker``: the task queue's consumer (:mod:`helpline.worker`), the Procfile's ``worker:``.
 
-The first three are in :mod:`~helpline.cli.content`, ``reps`` in :mod:`~helpline.cli.reps`,
+The first four are in :mod:`~helpline.cli.content`, ``reps`` in :mod:`~helpline.cli.reps`,
 the last three in :mod:`~helpline.cli.data`; :mod:`~helpline.cli.guards` stops a command
 the settings or content cannot run.
 """
 from __future__ import annotations
 
-from .content import check_command, crisis_eval_command, simulate_command
+from .content import check_command, crisis_eval_command, crisis_train_command, simulate_command
 from .data import db_group, purge_command, worker_command
 from .guards import CONFIG_ERROR, LOAD_ERROR, SETTINGS_ERROR, SettingsError, require_helpline
 from .reps import reps_group
@@ -26,6 +27,6 @@ __all__ = ["CONFIG_ERROR", "LOAD_ERROR", "SETTINGS_ERROR", "SettingsError", "reg
 def register(app) -> None:
     from ..staff.cli import staff_cli
 
-    for command in (check_command, crisis_eval_command, simulate_command, reps_group, staff_cli,
-                    db_group, purge_command, worker_command):
+    for command in (check_command, crisis_eval_command, crisis_train_command, simulate_command,
+                    reps_group, staff_cli, db_group, purge_command, worker_command):
         app.cli.add_command(command)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sys
 from contextlib import nullcontext
+from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
 from .. import check as checks
-from .. import crisis_eval
+from .. import crisis_eval, crisis_model
 from .. import simulate as simulator
 from .guards import require_content, require_helpline, require_settings
 
@@ -45,6 +46,21 @@ def crisis_eval_command(corpus: str) -> None:
     results = crisis_eval.evaluate(require_helpline().engine, corpus)
     for line in crisis_eval.report(results):
         click.echo(line)
+
+
+@click.command("crisis-train")
+@click.option("--corpus", type=click.Path(exists=True, file_okay=False),
+              default=str(crisis_eval.DEFAULT_CORPUS), show_default=True,
+              help="A folder of <lang>.<part>.yaml files of labelled texts.")
+@click.option("--out", type=click.Path(file_okay=False), default=str(crisis_model.MODELS),
+              show_default=True, help="Write the models here.")
+def crisis_train_command(corpus: str, out: str) -> None:
+    """Train the second reader of crisis texts on each language's tuning part (after any
+    change to it; the tests check the models are current)."""
+    for lang, examples in crisis_eval.training_sets(corpus).items():
+        path = crisis_model.model_path(lang, Path(out))
+        crisis_model.train(examples, crisis_eval.KINDS).save(path)
+        click.echo(f"{lang}: {len(examples)} texts -> {path}")
 
 
 @click.command("simulate")
