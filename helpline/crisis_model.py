@@ -9,17 +9,19 @@ regression per crisis kind over the words, word pairs and letter runs of a text,
 the labelled tuning texts of ``tests/crisis_corpus`` (``flask --app helpline crisis-train``).
 It only adds kinds: a crisis the vocabulary finds is answered whatever this reader says.
 
-Features are hashed (CRC-32) into :data:`BUCKETS` weights, so a language's model is one array
-of 256 KiB per crisis kind, and reading a text costs a few hundred lookups (about 0.1 ms),
-with no library beyond the standard one. Training is deterministic (a fixed seed): the same
+Features are hashed (CRC-32) into :data:`BUCKETS` weights, so a language's model is 256 KiB
+per crisis kind, mapped from its file (shared by a machine's workers), and reading a text
+costs a few hundred lookups (about 0.1 ms), with no library beyond the standard one. Training is deterministic (a fixed seed): the same
 corpus gives the same file, which the tests check.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
 import math
+import mmap
 import random
 import zlib
 from array import array
@@ -68,7 +70,7 @@ class Model:
     """One language's reader: for each crisis word list (``crisis.overdose``...), weights and
     a bias."""
 
-    kinds: dict[str, tuple[array, float]]
+    kinds: dict[str, tuple[array | memoryview, float]]
     corpus_sha256: str = ""
 
     def read(self, words: list[str]) -> list[str]:
@@ -90,15 +92,20 @@ class Model:
 
     @classmethod
     def load(cls, path: Path) -> Model:
+        """The weights are read where the file is mapped, not copied: the pages are the
+        file's, shared by every worker of a machine, and none of a worker's own memory."""
         with open(path, "rb") as src:
             header = json.loads(src.readline())
-            if header["bits"] != BITS:
-                raise ValueError(f"{path}: made for {header['bits']}-bit features, not {BITS}")
-            kinds = {}
-            for name in sorted(header["kinds"]):
-                weights = array("f")
-                weights.fromfile(src, BUCKETS)
-                kinds[name] = (weights, header["kinds"][name])
+            start = src.tell()
+            mapped = mmap.mmap(src.fileno(), 0, access=mmap.ACCESS_READ)
+        if header["bits"] != BITS:
+            raise ValueError(f"{path}: made for {header['bits']}-bit features, not {BITS}")
+        size, names = 4 * BUCKETS, sorted(header["kinds"])
+        if len(mapped) != start + size * len(names):
+            raise ValueError(f"{path}: {len(mapped) - start} bytes of weights, not {size * len(names)}")
+        view = memoryview(mapped)
+        kinds = {name: (view[start + i * size:start + (i + 1) * size].cast("f"), header["kinds"][name])
+                 for i, name in enumerate(names)}
         return cls(kinds, header["corpus_sha256"])
 
 
@@ -110,13 +117,22 @@ def load(lang: str, folder: Path = MODELS) -> Model | None:
     """A language's reader, or None where none was trained or its file cannot be read: the
     vocabulary then works alone, and the helpline still starts (the error is logged)."""
     path = model_path(lang, folder)
-    if not path.exists():
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
         return None
     try:
-        return Model.load(path)
-    except (OSError, ValueError, KeyError, EOFError) as exc:
+        return _mapped(path, stat.st_mtime_ns, stat.st_size)
+    except (OSError, ValueError, KeyError) as exc:
         log.error("crisis model %s unreadable, the vocabulary works alone: %s", path.name, exc)
         return None
+
+
+@functools.lru_cache(maxsize=8)
+def _mapped(path: Path, _mtime_ns: int, _size: int) -> Model:
+    """One mapping of a model file per process, however many times content is loaded (each
+    mapping holds a file descriptor); a file written since is mapped anew."""
+    return Model.load(path)
 
 
 def corpus_sha256(examples: list[tuple[str, str]]) -> str:

@@ -3,6 +3,7 @@ vocabulary says, leaves menu words, idioms and other languages alone, is trained
 tuning part only and reproducibly, and a helpline without it still works."""
 from __future__ import annotations
 
+import mmap
 from array import array
 from pathlib import Path
 
@@ -122,6 +123,9 @@ def test_a_model_is_saved_and_loaded_whole(tmp_path):
     loaded = crisis_model.load("xx", tmp_path)
     assert loaded.corpus_sha256 == "abc"
     assert loaded.kinds["crisis.suicide"][0] == weights and loaded.kinds["crisis.suicide"][1] == -1.25
+    # read where the file is mapped (shared by a machine's workers), once per process
+    assert isinstance(loaded.kinds["crisis.suicide"][0].obj, mmap.mmap)
+    assert crisis_model.load("xx", tmp_path) is loaded
 
 
 def test_no_model_or_a_broken_one_leaves_the_vocabulary_working(tmp_path, caplog):
