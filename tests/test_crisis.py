@@ -56,7 +56,7 @@ def test_ascii_text_is_folded_as_the_unicode_steps_fold_it():
 @pytest.mark.parametrize("text, kinds", [
     ("his lips look blue", ["overdose"]),
     ("can't get her to wake up", ["overdose"]),
-    ("took way too many pills", ["overdose"]),
+    ("took way too many pills", ["overdose", "suicide"]),   # the second reader: it may be on purpose
     ("the narcan didn't work", ["overdose"]),
     ("he ODed", ["overdose"]),
     ("hes overdoesd", ["overdose"]),
@@ -137,7 +137,7 @@ def test_texts_by_an_author_who_never_saw_the_vocabulary_stay_where_they_were(en
     results = [r for r in crisis_eval.evaluate(engine, crisis_eval.DEFAULT_CORPUS) if r.part == "unseen"]
     assert {r.lang for r in results} == {"en", "es"}
     for r in results:
-        assert r.recall >= 0.82, "\n".join(crisis_eval.report([r]))
+        assert r.recall >= 0.88, "\n".join(crisis_eval.report([r]))
         assert r.rate("idiom") <= 0.14 and r.rate("none") <= 0.05, "\n".join(crisis_eval.report([r]))
 
 

@@ -76,7 +76,7 @@ def test_fewer_than_three_words_are_never_read():
 def test_a_text_with_an_idiom_is_left_to_the_lines():
     """What the reader would make of the whole text does not count once an ignore phrase
     is found in it."""
-    text = "me voy a morir de aburrimiento"
+    text = "mi mama me va a matar cuando vea la cuenta del cel"
     assert crisis_model.load("es").read(fold(text)) == ["crisis.suicide"]
     assert CONTENT.languages["es"].crisis.kinds(text) == []
 
