@@ -13,7 +13,9 @@ and punctuation folded, repeated letters collapsed ("wanna dieee" = "wana die").
 the vocabulary does not know, of :data:`FUZZY_MIN` letters or more, is read as the
 vocabulary word one edit away (two from ten letters): "sucide", "overdoesd", "resira".
 Everything is compiled once, when content loads; a text costs a few dictionary lookups
-per word. Nothing of a text is kept (no cache): its words are health data.
+per word. Nothing of a text is kept (no cache): its words are health data. What no line
+says, a second reader (:mod:`helpline.crisis_model`, set as :attr:`Vocabulary.reader`) may
+still recognise; it can only add to what the lines found.
 """
 from __future__ import annotations
 
@@ -99,9 +101,9 @@ class Vocabulary:
     def kinds(self, text: str, read: bool = True) -> list[str]:
         """The names of the word lists whose lines the text matches, or (unless ``read`` is
         False) that the second reader is sure of, in vocabulary order. A text holding an
-        ``ignore`` phrase is left
-        to the lines: what is left of "me voy a morir de aburrimiento" without its idiom
-        ("me voy a") reads to the reader like the start of a crisis, and the whole text too."""
+        ``ignore`` phrase is left to the lines: without its idiom, what is left of "me voy a
+        morir de aburrimiento" ("me voy a") reads to the reader like the start of a crisis,
+        and so may the whole text."""
         folded = fold(text)
         words = [self._correct(w) for w in folded]
         matched = self._matched(words)
