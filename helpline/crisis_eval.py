@@ -39,13 +39,18 @@ class Result:
         return self.hits.get(label, 0) / self.counts[label] if self.counts.get(label) else 0.0
 
     @property
+    def crises(self) -> int:
+        return sum(self.counts.get(k, 0) for k in CRISES)
+
+    @property
     def recall(self) -> float:
-        total = sum(self.counts.get(k, 0) for k in CRISES)
-        return sum(self.hits.get(k, 0) for k in CRISES) / total if total else 0.0
+        return sum(self.hits.get(k, 0) for k in CRISES) / self.crises if self.crises else 0.0
 
     @property
     def meets_targets(self) -> bool:
-        return self.recall >= RECALL_TARGET and self.rate("idiom") <= IDIOM_TARGET
+        """Recall where the part has crisis texts; idioms and everyday texts in any case."""
+        return ((not self.crises or self.recall >= RECALL_TARGET)
+                and self.rate("idiom") <= IDIOM_TARGET and self.rate("none") <= IDIOM_TARGET)
 
 
 def recognised(engine: Engine, text: str) -> set[str]:
@@ -108,10 +113,11 @@ def training_sets(corpus: Path) -> dict[str, list[tuple[str, str]]]:
 def report(results: list[Result]) -> list[str]:
     lines = []
     for r in results:
+        recall = (f"recall {r.recall:.2f} (overdose {r.rate('overdose'):.2f} of "
+                  f"{r.counts.get('overdose', 0)}, suicide {r.rate('suicide'):.2f} of "
+                  f"{r.counts.get('suicide', 0)})" if r.crises else "no crisis texts")
         lines.append(
-            f"{r.lang} {r.part:8} recall {r.recall:.2f} (overdose {r.rate('overdose'):.2f} "
-            f"of {r.counts.get('overdose', 0)}, suicide {r.rate('suicide'):.2f} of "
-            f"{r.counts.get('suicide', 0)})  false positives: idiom {r.rate('idiom'):.2f} of "
+            f"{r.lang} {r.part:8} {recall}  false positives: idiom {r.rate('idiom'):.2f} of "
             f"{r.counts.get('idiom', 0)}, none {r.rate('none'):.2f} of {r.counts.get('none', 0)}"
             f", info {r.rate('info'):.2f} of {r.counts.get('info', 0)}"
             f" (then answered {r.answered} of {r.hits.get('info', 0)})"

@@ -56,7 +56,7 @@ def test_ascii_text_is_folded_as_the_unicode_steps_fold_it():
 @pytest.mark.parametrize("text, kinds", [
     ("his lips look blue", ["overdose"]),
     ("can't get her to wake up", ["overdose"]),
-    ("took way too many pills", ["overdose", "suicide"]),   # the second reader: it may be on purpose
+    ("took way too many pills", ["overdose"]),
     ("the narcan didn't work", ["overdose"]),
     ("he ODed", ["overdose"]),
     ("hes overdoesd", ["overdose"]),
@@ -76,7 +76,13 @@ def test_ascii_text_is_folded_as_the_unicode_steps_fold_it():
     ("he fell out of the car laughing", []),
 ])
 def test_english_concepts_typos_and_idioms(engine, text, kinds):
-    assert sorted(crisis_eval.recognised(engine, text)) == kinds
+    assert lines(engine, text, "en") == kinds
+
+
+def lines(engine, text: str, lang: str) -> list[str]:
+    """What the vocabulary's lines recognise, the second reader left out (its own tests are
+    in test_crisis_model.py)."""
+    return sorted(kind.name for kind in engine.matcher.crisis_kinds(text, lang, read=False)[1])
 
 
 @pytest.mark.parametrize("text, kinds", [
@@ -93,7 +99,7 @@ def test_english_concepts_typos_and_idioms(engine, text, kinds):
     ("ya no aguanto el calor", []),
 ])
 def test_spanish_concepts_typos_and_idioms(engine, text, kinds):
-    assert sorted(crisis_eval.recognised(engine, text)) == kinds
+    assert lines(engine, text, "es") == kinds
 
 
 def test_a_line_of_parts_needs_them_near_each_other_and_ignore_wins():
@@ -139,6 +145,15 @@ def test_texts_by_an_author_who_never_saw_the_vocabulary_stay_where_they_were(en
     for r in results:
         assert r.recall >= 0.88, "\n".join(crisis_eval.report([r]))
         assert r.rate("idiom") <= 0.14 and r.rate("none") <= 0.05, "\n".join(crisis_eval.report([r]))
+
+
+def test_everyday_replies_are_seldom_taken_for_a_crisis(engine):
+    """"i have to go", "ya me voy": what a helpline hears all day, by an author the second
+    reader never read (the replies part)."""
+    results = [r for r in crisis_eval.evaluate(engine, crisis_eval.DEFAULT_CORPUS) if r.part == "replies"]
+    assert {r.lang for r in results} == {"en", "es"}
+    for r in results:
+        assert r.counts == {"none": 100} and r.meets_targets, "\n".join(crisis_eval.report([r]))
 
 
 def test_crisis_eval_prints_rates_and_every_miss(app):
