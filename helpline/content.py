@@ -150,6 +150,11 @@ def _load_words(folder: Path, label: str, lang: Language, problems: Strict | Col
     words_path, file = folder / "words.yaml", f"{label}/words.yaml"
     for name, raw in ((problems.read(words_path, file, _read_yaml) if words_path.exists() else {})
                       or {}).items():
+        if isinstance(raw, list) and any(isinstance(w, bool) for w in raw):
+            problems.error(ContentError(f"words.yaml: {name}: a bare yes, no, on or off is read as true/false"),
+                           file, str(name), 'a bare yes, no, on or off is read as true/false: write the word '
+                           'in quotes, like "yes"')
+            continue
         if not isinstance(raw, list) or not all(isinstance(w, (str, int)) for w in raw):
             problems.error(ContentError(f"words.yaml: {name}: must be a list of words or phrases"),
                            file, str(name), "must be a list of words or phrases, like [menu, main menu]")

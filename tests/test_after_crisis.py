@@ -239,6 +239,7 @@ def test_voice_the_lifeline_by_spanish_key_and_by_speech(call_es, call_en):
 
 def test_voice_yes_to_the_lifeline_offer_puts_the_call_through(twilio):
     for sid, words, answer in [("CA" + "y" * 32, "I want to die", "yes please"),
+                               ("CA" + "x" * 32, "I want to die", "yes"),
                                ("CA" + "z" * 32, "quiero morir", "sí")]:
         call = Call(twilio, sid)
         call.start()

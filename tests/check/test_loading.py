@@ -19,6 +19,14 @@ def test_yaml_that_does_not_load_names_the_line(copy):
     assert found.line == 4
 
 
+def test_a_bare_yes_in_a_word_list_is_refused(copy):
+    """YAML reads a bare yes as true: the word list would hold "True", and "yes" would choose
+    nothing."""
+    copy.replace("content/en/words.yaml", '"yes", yes please]', 'yes, yes please]')
+    found = only(copy.findings("error"), "content/en/words.yaml", "lifeline", "a bare yes")
+    assert 'write the word in quotes, like "yes"' in found.message
+
+
 def test_a_key_written_twice(copy):
     path = copy.file("content/en/facts.yaml")
     path.write_text(path.read_text() + 'facts.one_use:\n  text: "again"\n  sources: [nida]\n')
