@@ -2,12 +2,13 @@
 vocabulary foresaw.
 
 The vocabulary (:mod:`helpline.crisis`) catches what its lines say; people who never saw it
-say the same things in ways no line foresaw ("the rope is ready", "nobody can wake tony up").
-On texts by an author who never saw it, the vocabulary alone found 0.72 (English) and 0.65
-(Spanish) of the crises (README.md, "Crisis recognition"). This reader is a logistic
-regression per crisis kind over the words, word pairs and letter runs of a text, trained on
-the labelled tuning texts of ``tests/crisis_corpus`` (``flask --app helpline crisis-train``).
-It only adds kinds: a crisis the vocabulary finds is answered whatever this reader says.
+say the same things in ways no line foresaw ("tonight is the night im finally done",
+"adios gracias por todo"). On texts by an author who never saw it, the vocabulary alone
+found 0.72 (English) and 0.65 (Spanish) of the crises (README.md, "Crisis recognition").
+This reader is a logistic regression per crisis kind over the words, word pairs and letter
+runs of a text, trained on the labelled tuning texts of ``tests/crisis_corpus``
+(``flask --app helpline crisis-train``). It only adds kinds: a crisis the vocabulary finds
+is answered whatever this reader says.
 
 Features are hashed (CRC-32) into :data:`BUCKETS` weights, so a language's model is 256 KiB
 per crisis kind, mapped from its file (shared by a machine's workers), and reading a text
