@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from . import crisis_model
-from .crisis import Vocabulary, VocabularyError, compile_vocabulary, unused_groups
+from .crisis import BARE_WORD, Vocabulary, VocabularyError, compile_vocabulary, unused_groups
 from .findings import STRICT, Collect, Strict
 from .textnorm import normalize
 
@@ -151,9 +151,8 @@ def _load_words(folder: Path, label: str, lang: Language, problems: Strict | Col
     for name, raw in ((problems.read(words_path, file, _read_yaml) if words_path.exists() else {})
                       or {}).items():
         if isinstance(raw, list) and any(isinstance(w, bool) for w in raw):
-            problems.error(ContentError(f"words.yaml: {name}: a bare yes, no, on or off is read as true/false"),
-                           file, str(name), 'a bare yes, no, on or off is read as true/false: write the word '
-                           'in quotes, like "yes"')
+            problems.error(ContentError(f"words.yaml: {name}: {BARE_WORD} \"yes\""), file, str(name),
+                           f'{BARE_WORD} "yes"')
             continue
         if not isinstance(raw, list) or not all(isinstance(w, (str, int)) for w in raw):
             problems.error(ContentError(f"words.yaml: {name}: must be a list of words or phrases"),

@@ -36,6 +36,8 @@ MAX_PHRASE = 8
 SPECIAL_KEYS = ("groups", "ignore", "not_typos")
 
 _REPEATS = re.compile(r"([a-z])\1+")
+# What YAML makes of an unquoted yes, no, on or off, said wherever words are listed.
+BARE_WORD = "a bare yes, no, on or off is read as true/false: write the word in quotes, like"
 
 
 class VocabularyError(ValueError):
@@ -166,8 +168,7 @@ def _line_matches(line: tuple[int, ...], places: dict[int, list[tuple[int, int]]
 def _plain(value, where: str) -> str:
     """YAML reads a bare no, yes, on or off as true/false, not as the word."""
     if isinstance(value, bool):
-        raise VocabularyError(f"{where}: a bare yes, no, on or off is read as true/false: "
-                              "write the word in quotes, like \"no\"")
+        raise VocabularyError(f'{where}: {BARE_WORD} "no"')
     if not isinstance(value, (str, int)):
         raise VocabularyError(f"{where}: must be a word or phrase")
     return str(value)
