@@ -126,9 +126,16 @@ def test_a_vocabulary_that_cannot_be_compiled_says_where():
 
 # -- the corpus: the targets as a regression test ------------------------------------------------
 
+@pytest.fixture(scope="module")
+def corpus(engine):
+    """The whole corpus run through the engine once, for the tests of its parts."""
+    results = crisis_eval.evaluate(engine, crisis_eval.DEFAULT_CORPUS)
+    return lambda part: [r for r in results if r.part == part]
+
+
 @pytest.mark.parametrize("part", ["tune", "heldout"])
-def test_corpus_meets_the_targets_in_every_language(engine, part):
-    results = [r for r in crisis_eval.evaluate(engine, crisis_eval.DEFAULT_CORPUS) if r.part == part]
+def test_corpus_meets_the_targets_in_every_language(corpus, part):
+    results = corpus(part)
     assert {r.lang for r in results} == {"en", "es"}
     for r in results:
         assert sum(r.counts.values()) >= 150, r.lang
@@ -137,20 +144,20 @@ def test_corpus_meets_the_targets_in_every_language(engine, part):
         assert r.rate("none") <= crisis_eval.IDIOM_TARGET, "\n".join(crisis_eval.report([r]))
 
 
-def test_texts_by_an_author_who_never_saw_the_vocabulary_stay_where_they_were(engine):
+def test_texts_by_an_author_who_never_saw_the_vocabulary_stay_where_they_were(corpus):
     """The ``unseen`` part, measured once the vocabulary and the second reader were done,
     is below the targets (README.md, "Crisis recognition"): this keeps it from falling."""
-    results = [r for r in crisis_eval.evaluate(engine, crisis_eval.DEFAULT_CORPUS) if r.part == "unseen"]
+    results = corpus("unseen")
     assert {r.lang for r in results} == {"en", "es"}
     for r in results:
         assert r.recall >= 0.88, "\n".join(crisis_eval.report([r]))
         assert r.rate("idiom") <= 0.14 and r.rate("none") <= 0.05, "\n".join(crisis_eval.report([r]))
 
 
-def test_everyday_replies_are_seldom_taken_for_a_crisis(engine):
+def test_everyday_replies_are_seldom_taken_for_a_crisis(corpus):
     """"i have to go", "ya me voy": what a helpline hears all day, by an author the second
     reader never read (the replies part)."""
-    results = [r for r in crisis_eval.evaluate(engine, crisis_eval.DEFAULT_CORPUS) if r.part == "replies"]
+    results = corpus("replies")
     assert {r.lang for r in results} == {"en", "es"}
     for r in results:
         assert r.counts == {"none": 100} and r.meets_targets, "\n".join(crisis_eval.report([r]))

@@ -36,10 +36,13 @@ def check_command(verbose: bool) -> None:
         sys.exit(1)
 
 
+corpus_option = click.option("--corpus", type=click.Path(exists=True, file_okay=False),
+                             default=str(crisis_eval.DEFAULT_CORPUS), show_default=True,
+                             help="A folder of <lang>.<part>.yaml files of labelled texts.")
+
+
 @click.command("crisis-eval")
-@click.option("--corpus", type=click.Path(exists=True, file_okay=False),
-              default=str(crisis_eval.DEFAULT_CORPUS), show_default=True,
-              help="A folder of <lang>.<part>.yaml files of labelled texts.")
+@corpus_option
 @with_appcontext
 def crisis_eval_command(corpus: str) -> None:
     """Recall and false positives of crisis recognition, per language and part; every miss."""
@@ -49,9 +52,7 @@ def crisis_eval_command(corpus: str) -> None:
 
 
 @click.command("crisis-train")
-@click.option("--corpus", type=click.Path(exists=True, file_okay=False),
-              default=str(crisis_eval.DEFAULT_CORPUS), show_default=True,
-              help="A folder of <lang>.<part>.yaml files of labelled texts.")
+@corpus_option
 @click.option("--out", type=click.Path(file_okay=False), default=str(crisis_model.MODELS),
               show_default=True, help="Write the models here.")
 def crisis_train_command(corpus: str, out: str) -> None:
