@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from . import load
-from .hotpath import call, environs, make_app
+from .hotpath import call, environs
 from .servers import ENCRYPTION_KEY, HASH_KEY, TOKEN, app_config
 
 FLOOR = "import gunicorn.app.wsgiapp, gunicorn.workers.gthread, flask"
@@ -44,24 +44,23 @@ PACKAGES = [
 ]
 CHAIN = [
     ("gunicorn's worker + flask", FLOOR),
-    ("sqlalchemy + sqlalchemy.orm", "import sqlalchemy, sqlalchemy.orm"),
-    ("sqlalchemy's postgresql dialect (the store imports it for ON CONFLICT)",
-     "import sqlalchemy.dialects.postgresql, sqlalchemy.dialects.sqlite"),
-    ("alembic's runtime (migrations at start-up)", PACKAGES[2][1]),
-    ("psycopg", "import psycopg"),
-    ("redis", "import redis"),
-    ("huey (without redis and psycopg)", "import huey, huey.storage"),
+    ("sqlalchemy (Core: the stateful baseline has this much too)", "import sqlalchemy"),
+    ("sqlalchemy.orm (the console, the CLI, representatives' paths)", "import sqlalchemy.orm"),
+    ("sqlalchemy's sqlite dialect (ON CONFLICT; PostgreSQL's is loaded only there)",
+     "import sqlalchemy.dialects.sqlite"),
     ("cryptography (Fernet)", "import cryptography.fernet"),
     ("urllib3 + certifi (the locator)", "import urllib3, certifi"),
-    ("twilio: validator, twiml, rest", PACKAGES[4][1] + ", twilio.rest"),
-    ("yaml, phonenumbers, rapidfuzz",
-     "import yaml, phonenumbers, rapidfuzz.fuzz, rapidfuzz.process"),
-    ("sentry_sdk, flask_wtf", "import sentry_sdk, sentry_sdk.integrations.flask, flask_wtf"),
+    ("twilio: validator, twiml", PACKAGES[4][1]),
+    ("yaml", "import yaml"),
+    ("phonenumbers (+ its metadata, once a number is parsed)", PACKAGES[10][1]),
+    ("rapidfuzz", PACKAGES[12][1]),
+    ("flask_wtf (the console's forms)", "import flask_wtf"),
     ("the rest of `import helpline` (its own modules, click, dotenv, ...)",
-     "import helpline, helpline.texter, helpline.caller, helpline.sms, helpline.voice, helpline.worker, "
-     "helpline.cli"),
-    ("create_app() on SQLite: settings, content, flows, crisis data, migrations",
-     "from bench.memory import memory_app; APP = memory_app()"),
+     "import helpline, helpline.texter, helpline.caller, helpline.sms, helpline.voice"),
+    ("create_app() on SQLite migrated beforehand, as a gunicorn worker finds it: settings, content, "
+     "flows, crisis data", "import tempfile; from bench.memory import serving_app; "
+     "WORK = tempfile.TemporaryDirectory(prefix='helpline-memory-'); "
+     "APP = serving_app(WORK.name, 'http://127.0.0.1:9')"),
     ("700 texts and 80 call steps (the benchmark's walk)",
      "from bench.memory import memory_traffic; memory_traffic(APP)"),
     ("a first ZIP code looked up (helpline/data/zip_codes.txt read)",
@@ -88,10 +87,6 @@ if "APP" in scope:
            "zipcodes", "rapidfuzz", "huey", "redis", "sentry_sdk", "flask_wtf", "wtforms")
     print("loaded: " + ", ".join(p for p in big if p in sys.modules))
 """
-
-
-def memory_app():
-    return make_app(Path(tempfile.mkdtemp(prefix="helpline-memory-")), 1000, 0)
 
 
 def memory_traffic(app) -> None:
