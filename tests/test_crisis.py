@@ -150,8 +150,20 @@ def test_texts_by_an_author_who_never_saw_the_vocabulary_stay_where_they_were(co
     results = corpus("unseen")
     assert {r.lang for r in results} == {"en", "es"}
     for r in results:
-        assert r.recall >= 0.88, "\n".join(crisis_eval.report([r]))
+        assert r.recall >= 0.90, "\n".join(crisis_eval.report([r]))
         assert r.rate("idiom") <= 0.14 and r.rate("none") <= 0.05, "\n".join(crisis_eval.report([r]))
+
+
+def test_texts_by_a_later_author_stay_where_they_were(corpus):
+    """The ``fresh`` part, by a tenth author, measured once after the round on the ninth
+    author's texts. Spanish idioms are its weak point (0.30: a phone that "died", a bill that
+    left someone "dead", a finale that left them breathless): this keeps it from growing."""
+    results = corpus("fresh")
+    assert {r.lang for r in results} == {"en", "es"}
+    for r in results:
+        assert r.recall >= 0.88, "\n".join(crisis_eval.report([r]))
+        assert r.rate("idiom") <= {"en": 0.14, "es": 0.30}[r.lang], "\n".join(crisis_eval.report([r]))
+        assert r.rate("none") <= 0.05, "\n".join(crisis_eval.report([r]))
 
 
 def test_everyday_replies_are_seldom_taken_for_a_crisis(corpus):
