@@ -111,13 +111,13 @@ def training_sets(corpus: Path) -> dict[str, list[tuple[str, str]]]:
 
 
 def report(results: list[Result]) -> list[str]:
-    lines = []
+    lines, width = [], max((len(r.part) for r in results), default=0) + 1
     for r in results:
         recall = (f"recall {r.recall:.2f} (overdose {r.rate('overdose'):.2f} of "
                   f"{r.counts.get('overdose', 0)}, suicide {r.rate('suicide'):.2f} of "
                   f"{r.counts.get('suicide', 0)})" if r.crises else "no crisis texts")
         lines.append(
-            f"{r.lang} {r.part:8} {recall}  false positives: idiom {r.rate('idiom'):.2f} of "
+            f"{r.lang} {r.part:{width}} {recall}  false positives: idiom {r.rate('idiom'):.2f} of "
             f"{r.counts.get('idiom', 0)}, none {r.rate('none'):.2f} of {r.counts.get('none', 0)}"
             f", info {r.rate('info'):.2f} of {r.counts.get('info', 0)}"
             f" (then answered {r.answered} of {r.hits.get('info', 0)})"

@@ -4,6 +4,7 @@ SMS and voice webhooks (menus, waiting for a person, a chat, the rate limit, the
 an opted-out number, unsure speech)."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -156,14 +157,26 @@ def test_texts_by_an_author_who_never_saw_the_vocabulary_stay_where_they_were(co
 
 def test_texts_by_a_later_author_stay_where_they_were(corpus):
     """The ``fresh`` part, by a tenth author, measured once after the round on the ninth
-    author's texts. Spanish idioms are its weak point (0.30: a phone that "died", a bill that
-    left someone "dead", a finale that left them breathless): this keeps it from growing."""
+    author's texts. Spanish idioms are its weak point (0.27: a phone that "died", boots "to die
+    for", a finale that left them breathless): this keeps it from growing."""
     results = corpus("fresh")
     assert {r.lang for r in results} == {"en", "es"}
     for r in results:
         assert r.recall >= 0.88, "\n".join(crisis_eval.report([r]))
-        assert r.rate("idiom") <= {"en": 0.14, "es": 0.30}[r.lang], "\n".join(crisis_eval.report([r]))
+        assert r.rate("idiom") <= {"en": 0.14, "es": 0.27}[r.lang], "\n".join(crisis_eval.report([r]))
         assert r.rate("none") <= 0.05, "\n".join(crisis_eval.report([r]))
+
+
+def test_texts_that_look_like_a_crisis_and_are_not_stay_where_they_are(corpus):
+    """The ``lookalikes`` part: an eleventh author's idioms and everyday texts full of crisis
+    words ("phone at 2% about to die", "me muero de sueño, el turno me mató"), beside real
+    crises. Its misses taught the lines' ignore phrases; the second reader never learnt it."""
+    results = corpus("lookalikes")
+    assert {r.lang for r in results} == {"en", "es"}
+    for r in results:
+        assert r.recall >= 0.95, "\n".join(crisis_eval.report([r]))
+        assert r.rate("idiom") <= {"en": 0.20, "es": 0.22}[r.lang], "\n".join(crisis_eval.report([r]))
+        assert r.rate("none") <= 0.04, "\n".join(crisis_eval.report([r]))
 
 
 def test_everyday_replies_are_seldom_taken_for_a_crisis(corpus):
@@ -178,7 +191,7 @@ def test_everyday_replies_are_seldom_taken_for_a_crisis(corpus):
 def test_crisis_eval_prints_rates_and_every_miss(app):
     result = app.test_cli_runner().invoke(args=["crisis-eval"])
     assert result.exit_code == 0, result.output
-    assert "en heldout  recall" in result.output and "es tune" in result.output
+    assert re.search(r"^en heldout +recall", result.output, re.M) and "es tune" in result.output
     assert "meets targets" in result.output
     assert "  miss en tune [info -> overdose] what does an overdose look like" in result.output
 
