@@ -87,6 +87,15 @@ def test_wanting_to_quit_is_no_crisis(text):
     assert not any(lang.crisis.kinds(text) for lang in CONTENT.languages.values())
 
 
+@pytest.mark.parametrize("text", ["Nueve, cero dos uno cero.", "dos cero cero cero uno",
+                                  "mi zip es uno uno dos tres cero", "One, zero zero zero one.",
+                                  "nine oh two one zero"])
+def test_numbers_said_aloud_are_no_crisis(text):
+    """A caller saying a ZIP code: "uno" is also the "one" of "se muere uno", which the
+    Spanish reader had learnt from method questions until numbers said aloud were taught."""
+    assert not any(lang.crisis.kinds(text) for lang in CONTENT.languages.values())
+
+
 def test_a_crisis_is_read_by_its_own_language_only():
     """Each reader learnt the other language's texts as not its own, so a Spanish crisis is
     answered in Spanish, and an English everyday text is never a Spanish crisis."""
