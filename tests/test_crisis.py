@@ -169,7 +169,7 @@ def test_texts_by_a_later_author_stay_where_they_were(corpus):
 
 def test_texts_that_look_like_a_crisis_and_are_not_stay_where_they_are(corpus):
     """The ``lookalikes`` part: an eleventh author's idioms and everyday texts full of crisis
-    words ("phone at 2% about to die", "me muero de sueño, el turno me mató"), beside real
+    words ("phone at 2% about to die", "me muero de sueño, el turno de hoy me mato"), beside real
     crises. Its misses taught the lines' ignore phrases; the second reader never learnt it."""
     results = corpus("lookalikes")
     assert {r.lang for r in results} == {"en", "es"}
@@ -180,9 +180,9 @@ def test_texts_that_look_like_a_crisis_and_are_not_stay_where_they_are(corpus):
 
 
 def test_suicide_said_indirectly_stays_where_it_is(corpus):
-    """The ``indirect`` part, by a thirteenth author: suicide said without the word (a will
-    written, the dog found a home, "how high does a building need to be"), beside distress
-    with no such risk. The recogniser's weakest figure (README.md, "Crisis recognition"):
+    """The ``indirect`` part, by a thirteenth author: suicide said without the word ("set up
+    autopay for my kids child support for the next year", "does drowning hurt"), beside
+    distress with no such risk. The recogniser's weakest figure (README.md, "Crisis recognition"):
     about a sixth of such texts in English and a third in Spanish are missed; this keeps it
     from falling."""
     results = corpus("indirect")
