@@ -39,9 +39,10 @@ ACTIONS = {"connect", "record", "callback", "hangup", "lifeline", "search", "tex
 SEARCH_FIELDS = {"goto", "invalid", "at", "invite", "invite_at", "keypad", "filters"}
 ENGINE_TEXTS = {"welcome", "option", "didnt_get", "lifeline", "offer_person", "series_more",
                 "series_last", "stop", "start", "help", "thanks", "language_offer"}
-# Word lists the code itself reads: small talk, leaving the line for a person, and how a
-# question begins (a question about a crisis gets its answer after the crisis answer).
-ENGINE_WORDS = ("greeting", "thanks", "leave", "question")
+# Word lists the code itself reads: small talk, leaving the line for a person, how a
+# question begins (a question about a crisis gets its answer after the crisis answer), and
+# the words around a number that leave it a choice ("la 3 porfa").
+ENGINE_WORDS = ("greeting", "thanks", "leave", "question", "choice")
 CARRIER_KEYWORDS = {"stop", "start", "help"}
 COMMANDS = {"person", "menu", "back", "repeat", "next", "sources"}
 

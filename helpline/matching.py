@@ -140,6 +140,12 @@ class Matcher:
         key = raw.strip() if kind == "digits" else (text if len(text) == 1 else raw.strip())
         return key if key in KEY_INPUTS else None
 
+    def key_among(self, lang: str, text: str) -> str | None:
+        """The one key a message asks for with words around it that change nothing ("2
+        please", "la 3 porfa"): a texter's politeness is not a miss."""
+        bare = self.without(lang, text, "choice")
+        return bare if bare != text and bare in KEY_INPUTS else None
+
     def by_digit(self, node: Node, options: list[Option], key: str):
         """What a key picks at a node: an option by its position, a language, a command."""
         for i, option in enumerate(options, start=1):
