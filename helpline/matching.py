@@ -19,6 +19,7 @@ from .textnorm import contains_phrase, normalize
 
 KEY_INPUTS = set("0123456789*#")
 SMALL_TALK_WORDS = 8
+STRIPPED = ("thanks", "choice")   # word lists that :meth:`Matcher.without` takes out
 ZIP_KEYS = 5
 _DIGITS = re.compile(r"[0-9]+")
 _ZIP_PLUS_4 = re.compile(r"(?<![0-9])([0-9]{5})-[0-9]{4}(?![0-9])")
@@ -41,6 +42,9 @@ class Matcher:
         # A caller may say a ZIP code as words ("uno cero cero cero uno"), in any language.
         self.digit_words = {word: str(digit) for code in content.languages
                             for digit, word in enumerate(content.words(code, "digits"))}
+        # The word lists taken out of a message, longest phrase first ("thank you" before "thank").
+        self._longest_first = {(code, name): tuple(sorted(content.words(code, name), key=len, reverse=True))
+                               for code in content.languages for name in STRIPPED}
 
     # -- whole messages ------------------------------------------------------------------
     def carrier_keyword(self, raw: str) -> str | None:
@@ -108,7 +112,7 @@ class Matcher:
     def without(self, lang: str, text: str, name: str) -> str:
         """``text`` with the phrases of a word list taken out, longest first."""
         text = f" {text} "
-        for phrase in sorted(self.content.words(lang, name), key=len, reverse=True):
+        for phrase in self._longest_first[lang, name]:
             text = text.replace(f" {phrase} ", " ")
         return text.strip()
 
@@ -134,17 +138,16 @@ class Matcher:
         return None
 
     # -- options and commands ------------------------------------------------------------
-    @staticmethod
-    def key(kind: str, raw: str, text: str) -> str | None:
-        """The one phone key a message is (a texter may send one too), if it is one."""
-        key = raw.strip() if kind == "digits" else (text if len(text) == 1 else raw.strip())
+    def key(self, lang: str, kind: str, raw: str, text: str) -> str | None:
+        """The one phone key a message is (a texter may send one too), or asks for with words
+        around it that change nothing ("2 please", "la 3 porfa"): politeness is not a miss."""
+        if kind == "digits":
+            key = raw.strip()
+        else:
+            key = text if len(text) == 1 else raw.strip()
+            if key not in KEY_INPUTS:
+                key = self.without(lang, text, "choice")
         return key if key in KEY_INPUTS else None
-
-    def key_among(self, lang: str, text: str) -> str | None:
-        """The one key a message asks for with words around it that change nothing ("2
-        please", "la 3 porfa"): a texter's politeness is not a miss."""
-        bare = self.without(lang, text, "choice")
-        return bare if bare != text and bare in KEY_INPUTS else None
 
     def by_digit(self, node: Node, options: list[Option], key: str):
         """What a key picks at a node: an option by its position, a language, a command."""

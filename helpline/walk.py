@@ -129,9 +129,7 @@ class Walk:
             if found is not None:
                 return found
         lang, options = self.state["lang"], self.show.options(node)
-        key = self.match.key(inp.kind, raw, text)
-        if not key and inp.kind != "digits":
-            key = self.match.key_among(lang, text)
+        key = self.match.key(lang, inp.kind, raw, text)
         if key:
             picked = self.match.by_digit(node, options, key)
         elif inp.kind == "digits":
